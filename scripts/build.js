@@ -1,0 +1,9 @@
+// Builds everything a checkout needs to run: TypeScript (tsc + alias rewrite).
+import { spawnSync } from 'node:child_process';
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+run('npx', ['tsc', '-p', 'tsconfig.build.json']);
+run('npx', ['tsc-alias', '-p', 'tsconfig.build.json']);
