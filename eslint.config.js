@@ -74,7 +74,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['libs/profiles/**/*.ts', 'libs/fieldbus/**/*.ts', 'libs/contracts/**/*.ts', 'libs/firmware/**/*.ts', 'libs/common/**/*.ts'],
+    files: ['libs/profiles/**/*.ts', 'libs/fieldbus/**/*.ts', 'libs/contracts/**/*.ts', 'libs/firmware/**/*.ts', 'libs/common/**/*.ts', 'libs/devsim/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

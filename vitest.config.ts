@@ -15,6 +15,7 @@ export default defineConfig({
       '@fleet/profiles': lib('profiles'),
       '@fleet/fieldbus': lib('fieldbus'),
       '@fleet/firmware': lib('firmware'),
+      '@fleet/devsim': lib('devsim'),
     },
   },
   test: {
