@@ -1,1 +1,13 @@
-export {};
+export { ROLES, isRole, type Role } from './auth/roles.js';
+export {
+  DEVICE_SELECTOR_KEYS,
+  GATEWAY_SELECTOR_KEYS,
+  SelectorSyntaxError,
+  formatSelector,
+  mergeSelector,
+  parseSelector,
+  type DeviceSelectorKey,
+  type GatewaySelectorKey,
+  type Selector,
+  type SelectorTerm,
+} from './selector/selector.js';
