@@ -1,1 +1,13 @@
-export {};
+export * from './modbus/modbus-error.js';
+export * from './modbus/modbus-client.port.js';
+export { SimulatedModbusClient } from './modbus/simulated-modbus.driver.js';
+export type {
+  SimulatedFault,
+  SimulatedFaultRule,
+  SimulatedUnitSeed,
+} from './modbus/simulated-modbus.driver.js';
+export { withDeadline, sleep, type Deadline } from './util/deadline.js';
+export { silentIntervalMs } from './scheduler/silent-interval.js';
+export * from './scheduler/device-health.js';
+export * from './scheduler/bus-scheduler.js';
+export * from './planner/read-planner.js';
