@@ -11,3 +11,7 @@ export { silentIntervalMs } from './scheduler/silent-interval.js';
 export * from './scheduler/device-health.js';
 export * from './scheduler/bus-scheduler.js';
 export * from './planner/read-planner.js';
+export { ModbusTcpClient, type ModbusTcpOptions } from './modbus/modbus-tcp.driver.js';
+export { ModbusRtuClient, type ModbusRtuOptions } from './modbus/modbus-rtu.driver.js';
+export { mapModbusSerialError } from './modbus/modbus-serial-error.js';
+export { type SerialSettings, DEFAULT_SERIAL_SETTINGS } from './serial/serial-settings.js';

@@ -321,6 +321,16 @@ describe('BusScheduler', () => {
     expect(stats.devices['unit:1'].state).toBe('online');
   });
 
+  it('serves work a caller submits right after its previous batch settled', async () => {
+    vi.useRealTimers();
+    scheduler = new BusScheduler({ busId: 'sim', silentIntervalMs: 0 });
+    sim.setLatency(1, 0);
+    for (let i = 0; i < 3; i++) {
+      const results = await Promise.all([read(scheduler, sim, 1), read(scheduler, sim, 2)]);
+      expect(results.map((r) => r[0])).toEqual([100, 200]);
+    }
+  });
+
   it('rejects everything queued on close', async () => {
     sim.setLatency(1, 100);
     const running = read(scheduler, sim, 1);

@@ -206,6 +206,11 @@ export class BusScheduler {
     this.running = true;
     void this.loop().finally(() => {
       this.running = false;
+      // Work submitted while the loop was finishing (a caller reacting to a settled job) needs a new pass.
+      if (this.queue.length > 0 && !this.closed && !this.wakeTimer) {
+        this.pump();
+        return;
+      }
       if (this.queue.length === 0 || this.closed) {
         const waiters = this.idleWaiters.splice(0);
         waiters.forEach((w) => {
