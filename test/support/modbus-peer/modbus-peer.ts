@@ -107,10 +107,9 @@ export class ModbusPeer {
 
   private command<T>(cmd: Record<string, unknown>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => { reject(new Error(`peer control ${JSON.stringify(cmd)}: no answer`)); },
-        5000,
-      );
+      const timer = setTimeout(() => {
+        reject(new Error(`peer control ${JSON.stringify(cmd)}: no answer`));
+      }, 5000);
       this.pendingReplies.push((line) => {
         clearTimeout(timer);
         const reply = JSON.parse(line) as { ok: boolean; error?: string } & T;
@@ -224,10 +223,9 @@ export async function startPtyPair(links?: { a: string; b: string }): Promise<Pt
       const found: string[] = [];
       const seen: string[] = [];
       const rl = createInterface({ input: child.stderr });
-      const timer = setTimeout(
-        () => { reject(new Error(`socat: no pty pair within 5 s:\n${seen.join('\n')}`)); },
-        5000,
-      );
+      const timer = setTimeout(() => {
+        reject(new Error(`socat: no pty pair within 5 s:\n${seen.join('\n')}`));
+      }, 5000);
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`socat exited (${code}):\n${seen.join('\n')}`));

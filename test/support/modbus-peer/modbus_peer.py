@@ -155,6 +155,7 @@ async def main():
             stopbits=args.stopbits,
             bytesize=8,
             ignore_missing_slaves=True,
+            broadcast_enable=True,
             response_manipulator=behaviour,
         )
         await server.start()

@@ -60,7 +60,7 @@ export abstract class ModbusSerialLibraryDriver implements ModbusClient {
     ).catch(() => undefined);
   }
 
-  readCoils(
+  async readCoils(
     unitId: number,
     address: number,
     count: number,
@@ -80,7 +80,7 @@ export abstract class ModbusSerialLibraryDriver implements ModbusClient {
     ).then((r) => r.data.slice(0, count));
   }
 
-  readDiscreteInputs(
+  async readDiscreteInputs(
     unitId: number,
     address: number,
     count: number,
@@ -100,7 +100,7 @@ export abstract class ModbusSerialLibraryDriver implements ModbusClient {
     ).then((r) => r.data.slice(0, count));
   }
 
-  readHoldingRegisters(
+  async readHoldingRegisters(
     unitId: number,
     address: number,
     count: number,
@@ -120,7 +120,7 @@ export abstract class ModbusSerialLibraryDriver implements ModbusClient {
     ).then((r) => r.data);
   }
 
-  readInputRegisters(
+  async readInputRegisters(
     unitId: number,
     address: number,
     count: number,
