@@ -11,3 +11,4 @@ export {
   type Selector,
   type SelectorTerm,
 } from './selector/selector.js';
+export * from './mqtt/index.js';
