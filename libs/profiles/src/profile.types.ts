@@ -26,6 +26,9 @@ export type ByteOrder = 'ABCD' | 'CDAB' | 'BADC' | 'DCBA';
 
 export type Access = 'r' | 'w' | 'rw';
 
+/** Storage of enum and bitfield points. */
+export type RawType = 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32';
+
 export type TransportKind = 'modbus-rtu' | 'modbus-tcp' | 'serial' | 'gpio';
 
 export type Parity = 'none' | 'even' | 'odd';
@@ -107,6 +110,15 @@ export interface PointDefinition {
   line?: string;
   /** GPIO: active-low wiring. */
   activeLow?: boolean;
+  /** GPIO outputs: the logical value to drive on start and on exit (relay released = false). */
+  safeValue?: boolean;
+  /** Engineering-unit bounds a write must respect (checked by encodePoint). */
+  min?: number;
+  max?: number;
+  /** enum/bitfield only: how the raw value is stored (default uint16; Eastron stores enums as float32). */
+  rawType?: RawType;
+  /** Set on points expanded from a repeated block: the template name and this instance's index. */
+  instance?: { template: string; index: number };
   pollGroup: string;
   pollPeriodMs: number;
   /** Report only when the value moves by more than this (numbers); 0 = any change. */
@@ -128,7 +140,18 @@ export interface CommandParameter {
   values?: readonly string[];
 }
 
-/** A concrete operation a command resolves to, once its parameters are known. */
+/** What a serial reply means, so the runtime can decode it (see decodePelcoDReply). */
+export interface SerialReplySpec {
+  protocol: 'pelco-d';
+  /** The position the camera reports: pan/tilt in hundredths of a degree, zoom raw. */
+  value: 'pan' | 'tilt' | 'zoom';
+}
+
+/**
+ * A concrete operation a command resolves to, once its parameters are known.
+ * Operations run in order; the unit id / serial address come from the device binding except for
+ * serial frames, whose address byte is already in `bytes` (resolveCommand takes the address).
+ */
 export type Operation =
   | {
       kind: 'modbus-write';
@@ -138,18 +161,54 @@ export type Operation =
       values: readonly number[] | readonly boolean[];
       /** Read back and compare (tolerance in engineering units) after writing. */
       verify?: { point: string; expected: PointValue; tolerance: number };
+      /** The point written (for logs and write allow-lists). */
+      point?: string;
     }
   | { kind: 'modbus-read'; points: readonly string[] }
-  | { kind: 'serial-frame'; bytes: Uint8Array; replyLength?: number }
-  | { kind: 'gpio-write'; line: string; value: 0 | 1; activeLow?: boolean }
+  | { kind: 'serial-frame'; bytes: Uint8Array; replyLength?: number; reply?: SerialReplySpec }
+  | {
+      kind: 'gpio-write';
+      line: string;
+      /** Logical value (1 = active); with activeLow the driver drives the line low for 1. */
+      value: 0 | 1;
+      activeLow?: boolean;
+      point?: string;
+    }
   | { kind: 'delay'; ms: number };
+
+/** A declarative command step as written in the profile; resolveCommand turns steps into Operations. */
+export type CommandStep =
+  | {
+      kind: 'write';
+      /** Point name; may hold `{param}` placeholders filled from integer parameters. */
+      point: string;
+      /** Expression over the parameters (e.g. `level * 2.54`), or a literal. */
+      value: string;
+      verify?: { point: string; tolerance: number; expected?: string };
+    }
+  | { kind: 'read'; points: readonly string[] }
+  | { kind: 'delay'; ms: string }
+  | {
+      kind: 'pelco-d';
+      /** A Pelco-D command name (motion, stop, goto-preset, query-pan, raw, ...). */
+      command: string;
+      /** Argument name → expression over the parameters. */
+      args: Readonly<Record<string, string>>;
+    };
 
 export interface CommandDefinition {
   name: string;
   description?: string;
   parameters: readonly CommandParameter[];
-  /** Commands that move something (PTZ) end with these operations after at most this long. */
+  /**
+   * Commands that move or energise something (PTZ moves, relay pulses). Their steps end with a
+   * delay of at most `afterMs` followed by the stop steps, so the resolved operations always end
+   * with the stop. A runtime that cannot finish the sequence (cancelled, bus error, shutdown) must
+   * still run the stop operations: resolveSafetyStop() returns them.
+   */
   safetyStop?: { afterMs: number };
+  /** The declarative steps (present on every loaded profile). */
+  steps?: readonly CommandStep[];
 }
 
 export interface DeviceProfile {
@@ -158,6 +217,8 @@ export interface DeviceProfile {
   model: string;
   version: string;
   description?: string;
+  /** Free-form device class used by operators to target commands, e.g. `energy-meter`, `streetlight`. */
+  category?: string;
   /** The file the profile came from, for error messages. */
   source: string;
   transports: readonly TransportDefaults[];
