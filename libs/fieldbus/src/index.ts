@@ -15,3 +15,24 @@ export { ModbusTcpClient, type ModbusTcpOptions } from './modbus/modbus-tcp.driv
 export { ModbusRtuClient, type ModbusRtuOptions } from './modbus/modbus-rtu.driver.js';
 export { mapModbusSerialError } from './modbus/modbus-serial-error.js';
 export { type SerialSettings, DEFAULT_SERIAL_SETTINGS } from './serial/serial-settings.js';
+export type { SerialLink } from './serial/serial-link.port.js';
+export { SerialLinkError, type SerialLinkErrorCode } from './serial/serial-link-error.js';
+export { SerialPortLink } from './serial/serialport-link.driver.js';
+export {
+  SimulatedSerialLink,
+  type SimulatedSerialDevice,
+} from './serial/simulated-serial-link.driver.js';
+export type {
+  GpioController,
+  GpioLine,
+  GpioLineOptions,
+  GpioValue,
+} from './gpio/gpio-line.port.js';
+export { GpioError, type GpioErrorCode } from './gpio/gpio-error.js';
+export {
+  resolveSysfsGpio,
+  HEADER_CHIP_LABELS,
+  type SysfsGpioLine,
+} from './gpio/sysfs-gpio-resolver.js';
+export { OnoffGpioController } from './gpio/onoff-gpio.driver.js';
+export { SimulatedGpioController } from './gpio/simulated-gpio.driver.js';

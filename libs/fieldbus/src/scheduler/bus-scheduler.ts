@@ -38,9 +38,9 @@ export interface BusSchedulerOptions {
   retryBackoffMs?: number;
   queueTimeoutMs?: number;
   health?: Partial<DeviceHealthOptions>;
-  /** Faults worth a retry (default: ModbusError.transient). */
+  /** Faults worth a retry (default: the error's `transient` flag, as ModbusError and SerialLinkError have). */
   isTransient?: (err: unknown) => boolean;
-  /** Faults that mean the device did not answer (default: ModbusError.deviceSilent). */
+  /** Faults that mean the device did not answer (default: the error's `deviceSilent` flag). */
   isDeviceSilent?: (err: unknown) => boolean;
   now?: () => number;
 }
@@ -105,8 +105,8 @@ export class BusScheduler {
       retryBackoffMs: options.retryBackoffMs ?? 50,
       queueTimeoutMs: options.queueTimeoutMs ?? 60_000,
       health: { ...DEFAULT_HEALTH, ...options.health },
-      isTransient: options.isTransient ?? ((e) => e instanceof ModbusError && e.transient),
-      isDeviceSilent: options.isDeviceSilent ?? ((e) => e instanceof ModbusError && e.deviceSilent),
+      isTransient: options.isTransient ?? ((e) => flag(e, 'transient')),
+      isDeviceSilent: options.isDeviceSilent ?? ((e) => flag(e, 'deviceSilent')),
       now: options.now ?? Date.now,
     };
   }
@@ -362,4 +362,8 @@ export class BusScheduler {
 
 function rank(job: QueuedJob): number {
   return job.tx.priority === 'command' ? 0 : 1;
+}
+
+function flag(err: unknown, name: 'transient' | 'deviceSilent'): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<string, unknown>)[name] === true;
 }
