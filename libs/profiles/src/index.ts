@@ -44,3 +44,8 @@ export {
   type PelcoDPositionKind,
 } from './pelco-d.js';
 export { PROFILE_DEFAULTS, MODBUS_LIMITS, MAX_STEP_DELAY_MS } from './profile-defaults.js';
+export {
+  checkVectorsSource,
+  VECTORS_SCHEMA_COMMENT,
+  type VectorsCheckResult,
+} from './profile-vectors.js';
