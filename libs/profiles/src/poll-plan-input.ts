@@ -9,6 +9,8 @@ export interface PollGroupInput {
 }
 
 const TABLE_ORDER = ['coil', 'discrete', 'input', 'holding'];
+const rank = (p: PointDefinition): number =>
+  p.table === undefined ? TABLE_ORDER.length : TABLE_ORDER.indexOf(p.table);
 
 /** Readable points grouped by poll group, fastest period first. Write-only points are left out. */
 export function pollPlanInput(profile: DeviceProfile): PollGroupInput[] {
@@ -25,7 +27,7 @@ export function pollPlanInput(profile: DeviceProfile): PollGroupInput[] {
   for (const g of groups.values()) {
     g.points.sort(
       (a, b) =>
-        TABLE_ORDER.indexOf(a.table ?? '') - TABLE_ORDER.indexOf(b.table ?? '') ||
+        rank(a) - rank(b) ||
         (a.address ?? 0) - (b.address ?? 0) ||
         (a.line ?? '').localeCompare(b.line ?? '', 'en', { numeric: true }) ||
         (a.bit ?? 0) - (b.bit ?? 0),
