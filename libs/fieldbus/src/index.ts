@@ -36,3 +36,26 @@ export {
 } from './gpio/sysfs-gpio-resolver.js';
 export { OnoffGpioController } from './gpio/onoff-gpio.driver.js';
 export { SimulatedGpioController } from './gpio/simulated-gpio.driver.js';
+export { type ModbusDevice, busDeviceKey, modbusTransport } from './runtime/modbus-device.js';
+export {
+  PointReader,
+  describeFailure,
+  type PointFailure,
+  type PointReadResult,
+} from './runtime/point-reader.js';
+export {
+  DevicePoller,
+  type DevicePollerOptions,
+  type ReadingReport,
+} from './runtime/device-poller.js';
+export {
+  CommandExecutor,
+  type CommandResult,
+  type CommandTargets,
+  type CommandFailure,
+  type ExecuteOptions,
+  type SerialTarget,
+  type VerifyOutcome,
+} from './runtime/command-executor.js';
+export { GpioLineRegistry } from './runtime/gpio-line-registry.js';
+export { staggerOffsetMs, evenStaggerMs } from './runtime/poll-stagger.js';

@@ -107,7 +107,7 @@ export class BusScheduler {
       health: { ...DEFAULT_HEALTH, ...options.health },
       isTransient: options.isTransient ?? ((e) => flag(e, 'transient')),
       isDeviceSilent: options.isDeviceSilent ?? ((e) => flag(e, 'deviceSilent')),
-      now: options.now ?? Date.now,
+      now: options.now ?? (() => Date.now()),
     };
   }
 

@@ -52,7 +52,10 @@ export class SimulatedSerialLink implements SerialLink {
     const frame = Uint8Array.from(bytes);
     this.written.push(frame);
     const reply = this.device(frame);
-    if (reply) queueMicrotask(() => { this.rx.push(reply); });
+    if (reply)
+      queueMicrotask(() => {
+        this.rx.push(reply);
+      });
   }
 
   async read(length: number, deadline: Deadline): Promise<Uint8Array> {
