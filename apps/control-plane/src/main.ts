@@ -1,19 +1,36 @@
-import 'reflect-metadata';
-import { Controller, Get, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { packageRoot } from '@fleet/common';
+import { ConfigError, loadAppConfig } from './config/app-config.js';
+import { startControlPlane } from './control-plane.js';
 
-@Controller()
-class HelloController {
-  @Get('health')
-  health(): { status: string; root: string } {
-    return { status: 'ok', root: packageRoot() };
+// The only place that reads the environment; everything else receives the parsed config.
+try {
+  const config = loadAppConfig(process.env);
+  const plane = await startControlPlane(config);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    plane.logger.info({ signal }, 'shutting down');
+    plane.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        plane.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    shutdown('SIGINT');
+  });
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
   }
+  process.stderr.write(
+    `control plane failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
 }
-@Module({ controllers: [HelloController] })
-class AppModule {}
-
-const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter());
-await app.listen(3999, '127.0.0.1');
-console.log('listening');

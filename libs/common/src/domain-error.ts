@@ -1,14 +1,84 @@
 /**
- * Base of every typed error a service throws. The code is stable and machine-readable; the HTTP
- * layer maps codes to status codes in one place, workers and the agent log them as they are.
+ * Base of every typed error a service throws. The code is stable and machine-readable
+ * (`GATEWAY_NOT_FOUND`, `ROLLOUT_GATEWAY_OFFLINE`); the kind decides how an edge reports it
+ * (the HTTP layer maps kinds to status codes in one place; workers and the agent log them as they are).
  */
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'too_large'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+export interface FieldProblem {
+  /** Dotted path of the offending field, e.g. `location.latitude` or `params.level`. */
+  field: string;
+  reason: string;
+}
+
 export class DomainError extends Error {
   constructor(
+    readonly kind: ErrorKind,
     readonly code: string,
     message: string,
     readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = new.target.name;
+  }
+}
+
+/** Bad input, naming each field and why. */
+export class InvalidInputError extends DomainError {
+  constructor(
+    code: string,
+    readonly problems: readonly FieldProblem[],
+    message = problems.map((p) => `${p.field}: ${p.reason}`).join('; '),
+  ) {
+    super('invalid', code, message, { problems });
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(code: string, message: string) {
+    super('not_found', code, message);
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(code: string, message: string, details?: Readonly<Record<string, unknown>>) {
+    super('conflict', code, message, details);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(code: string, message: string) {
+    super('forbidden', code, message);
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  constructor(code: string, message: string) {
+    super('unauthenticated', code, message);
+  }
+}
+
+export class RateLimitedError extends DomainError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('rate_limited', code, message, { retryAfterSeconds });
+  }
+}
+
+export class UnavailableError extends DomainError {
+  constructor(code: string, message: string) {
+    super('unavailable', code, message);
   }
 }

@@ -1,0 +1,106 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { resolve } from 'node:path';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  value === '' ? undefined : value;
+
+export const PROCESS_ROLES = ['all', 'api', 'worker'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
+/**
+ * The control plane's whole configuration, parsed from the environment once at boot.
+ * Property names are the environment variable names, so an error names the variable to fix.
+ */
+export class AppConfig {
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsString() HOST = '0.0.0.0';
+  @IsIn(PROCESS_ROLES) PROCESS_ROLE: ProcessRole = 'all';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  DATABASE_URL?: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 10;
+  @IsString() @MinLength(1) DATA_DIR = './data';
+
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' }) REDIS_URL =
+    'redis://127.0.0.1:6379';
+  @Matches(/^[A-Za-z0-9:_-]{1,64}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 : _ -' })
+  REDIS_PREFIX = 'fleet';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^mqtts?:\/\//, { message: 'must be a mqtt:// or mqtts:// URL' })
+  MQTT_URL?: string;
+  /** Embedded broker listener when MQTT_URL is unset (1884: 1883 is often a system Mosquitto). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) MQTT_PORT = 1884;
+  @IsString() MQTT_HOST = '0.0.0.0';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+  @Transform(toBool) @IsBoolean() LOG_PRETTY = false;
+
+  /** Largest JSON body accepted, bytes. */
+  @Transform(toInt) @IsInt() @Min(1024) BODY_LIMIT_BYTES = 1_048_576;
+  /** Requests per minute per client IP on auth-sensitive routes (login, enrollment). */
+  @Transform(toInt) @IsInt() @Min(1) AUTH_RATE_LIMIT_PER_MINUTE = 20;
+  /** Default lifetime of a token created by login, seconds. */
+  @Transform(toInt) @IsInt() @Min(60) SESSION_TTL_SECONDS = 12 * 3600;
+
+  /** Where the first admin token is written once (mode 0600) on first start; unset = print only. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() ADMIN_TOKEN_FILE?: string;
+
+  /** Public base URL gateways and operators use, e.g. https://fleet.danang.gov.vn. */
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^https?:\/\//) PUBLIC_URL?: string;
+
+  get dataDir(): string {
+    return resolve(this.DATA_DIR);
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function flatten(errors: readonly ValidationError[]): string[] {
+  return errors.flatMap((e) => [
+    ...Object.values(e.constraints ?? {}).map((reason) => {
+      const shown = e.value === undefined ? '' : ` (got ${JSON.stringify(e.value)})`;
+      return `${e.property}: ${reason.replace(`${e.property} `, '')}${shown}`;
+    }),
+    ...flatten(e.children ?? []),
+  ]);
+}
+
+/** Parses and validates the environment; throws one ConfigError listing every bad variable. */
+export function loadAppConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
+  const known = Object.keys(new AppConfig());
+  const input: Record<string, string> = {};
+  for (const key of [...known, 'DATABASE_URL', 'MQTT_URL', 'ADMIN_TOKEN_FILE', 'PUBLIC_URL']) {
+    const value = env[key];
+    if (value !== undefined) input[key] = value;
+  }
+  const config = plainToInstance(AppConfig, input);
+  const problems = flatten(validateSync(config, { forbidUnknownValues: false }));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

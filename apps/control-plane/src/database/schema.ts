@@ -1,0 +1,168 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const tags = () =>
+  text('tags')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`);
+
+export const tenants = pgTable('tenants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  locale: text('locale').notNull().default('vi'),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+    username: text('username').notNull(),
+    displayName: text('display_name').notNull(),
+    role: text('role').notNull(),
+    platformAdmin: boolean('platform_admin').notNull().default(false),
+    siteIds: text('site_ids').array(),
+    passwordHash: text('password_hash'),
+    disabled: boolean('disabled').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('users_username_key').on(t.username),
+    index('users_tenant_idx').on(t.tenantId),
+  ],
+);
+
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('api_tokens_hash_key').on(t.tokenHash),
+    index('api_tokens_user_idx').on(t.userId),
+  ],
+);
+
+export const sites = pgTable(
+  'sites',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    name: text('name').notNull(),
+    timeZone: text('time_zone').notNull(),
+    latitude: doublePrecision('latitude'),
+    longitude: doublePrecision('longitude'),
+    address: text('address'),
+    requiresApproval: boolean('requires_approval').notNull().default(false),
+    tags: tags(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+export const gateways = pgTable(
+  'gateways',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    siteId: text('site_id').notNull(),
+    serialNumber: text('serial_number').notNull(),
+    name: text('name').notNull(),
+    model: text('model').notNull(),
+    hardwareRevision: text('hardware_revision').notNull(),
+    agentVersion: text('agent_version'),
+    firmwareVersion: text('firmware_version'),
+    tags: tags(),
+    /** pending | active | rejected | revoked */
+    lifecycle: text('lifecycle').notNull().default('active'),
+    /** online | offline (presence, meaningful while active) */
+    connectivity: text('connectivity').notNull().default('offline'),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+    connectivityChangedAt: timestamp('connectivity_changed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.siteId], foreignColumns: [sites.tenantId, sites.id] }),
+    uniqueIndex('gateways_tenant_serial_key').on(t.tenantId, t.serialNumber),
+    index('gateways_tenant_site_idx').on(t.tenantId, t.siteId),
+    index('gateways_tags_idx').using('gin', t.tags),
+  ],
+);
+
+export const devices = pgTable(
+  'devices',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    gatewayId: uuid('gateway_id')
+      .notNull()
+      .references(() => gateways.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    profileId: text('profile_id').notNull(),
+    connection: jsonb('connection').notNull(),
+    /** Where the device answers on its gateway (`rtu:/dev/ttyUSB0:5`, `tcp:10.0.0.7:502:1`): unique per gateway. */
+    addressKey: text('address_key').notNull(),
+    tags: tags(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('devices_tenant_gateway_idx').on(t.tenantId, t.gatewayId),
+    uniqueIndex('devices_gateway_address_key').on(t.gatewayId, t.addressKey),
+    index('devices_tags_idx').using('gin', t.tags),
+  ],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: text('tenant_id'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    actorUserId: uuid('actor_user_id'),
+    actorTokenId: uuid('actor_token_id'),
+    actorName: text('actor_name'),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    statusCode: integer('status_code').notNull(),
+    outcome: text('outcome').notNull(),
+    requestId: text('request_id').notNull(),
+    ip: text('ip'),
+    details: jsonb('details'),
+  },
+  (t) => [index('audit_log_tenant_at_idx').on(t.tenantId, t.id)],
+);

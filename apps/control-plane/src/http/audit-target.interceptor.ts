@@ -1,0 +1,33 @@
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { tap, type Observable } from 'rxjs';
+
+/** Records which resource a mutating request touched: the path id, or the id of what it created. */
+@Injectable()
+export class AuditTargetInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const params = (request.params ?? {}) as Record<string, string | undefined>;
+    const fromPath = params.id ?? params.siteId ?? params.tenantId;
+    if (fromPath) request.fleet.auditTargetId = fromPath;
+    return next.handle().pipe(
+      tap((result: unknown) => {
+        if (
+          !request.fleet.auditTargetId &&
+          typeof result === 'object' &&
+          result !== null &&
+          'id' in result
+        ) {
+          const id = result.id;
+          if (typeof id === 'string' || typeof id === 'number')
+            request.fleet.auditTargetId = String(id);
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,131 @@
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { DomainError, InvalidInputError, RateLimitedError, type ErrorKind } from '@fleet/common';
+import { SelectorSyntaxError } from '@fleet/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  errors?: readonly { field: string; reason: string }[];
+  requestId: string;
+}
+
+/** Postgres/pg driver errors that mean "the database is not there right now". */
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  const cause = (error as { cause?: unknown }).cause;
+  const text = `${error.message} ${cause instanceof Error ? cause.message : ''}`;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === '57P01' ||
+    code === '57P03' ||
+    code === '53300' ||
+    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      text,
+    )
+  );
+}
+
+/** Fastify's own 4xx errors (bad JSON, body too large, wrong content type). */
+function fastifyClientError(
+  error: unknown,
+): { status: number; code: string; message: string } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { statusCode, code } = error as { statusCode?: unknown; code?: unknown };
+  if (
+    typeof statusCode === 'number' &&
+    statusCode >= 400 &&
+    statusCode < 500 &&
+    typeof code === 'string'
+  ) {
+    return { status: statusCode, code, message: error.message };
+  }
+  return undefined;
+}
+
+/** The one place where errors become HTTP answers. Unknown errors are a 500, logged once. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const reply = ctx.getResponse<FastifyReply>();
+    const request = ctx.getRequest<FastifyRequest>();
+    const body = this.toBody(error, request);
+    if (error instanceof RateLimitedError)
+      void reply.header('retry-after', String(error.retryAfterSeconds));
+    void reply.status(body.statusCode).send(body);
+  }
+
+  private toBody(error: unknown, request: FastifyRequest): ErrorBody {
+    const requestId = request.id;
+    if (error instanceof InvalidInputError) {
+      return {
+        statusCode: 400,
+        code: error.code,
+        message: error.message,
+        errors: error.problems,
+        requestId,
+      };
+    }
+    if (error instanceof SelectorSyntaxError) {
+      return {
+        statusCode: 400,
+        code: error.code,
+        message: error.message,
+        errors: [{ field: 'selector', reason: `${error.reason} (at ${error.position})` }],
+        requestId,
+      };
+    }
+    if (error instanceof DomainError) {
+      const statusCode = STATUS_BY_KIND[error.kind];
+      if (statusCode >= 500) this.logger.error({ err: error, requestId }, error.message);
+      return { statusCode, code: error.code, message: error.message, requestId };
+    }
+    if (error instanceof HttpException) {
+      const statusCode = error.getStatus();
+      const code = statusCode === 404 ? 'ROUTE_NOT_FOUND' : `HTTP_${statusCode}`;
+      return { statusCode, code, message: error.message, requestId };
+    }
+    const client = fastifyClientError(error);
+    if (client) {
+      const message =
+        client.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'request body is larger than the configured limit (BODY_LIMIT_BYTES)'
+          : client.message;
+      return { statusCode: client.status, code: client.code, message, requestId };
+    }
+    if (isDatabaseUnavailable(error)) {
+      this.logger.error({ err: error, requestId }, 'database unavailable');
+      return {
+        statusCode: 503,
+        code: 'DATABASE_UNAVAILABLE',
+        message: 'the database is unavailable; nothing was changed, retry shortly',
+        requestId,
+      };
+    }
+    this.logger.error({ err: error, requestId }, 'unhandled error');
+    return { statusCode: 500, code: 'INTERNAL', message: 'internal error', requestId };
+  }
+}
