@@ -100,7 +100,7 @@ export class CommandExecutor {
           result.verify.push(outcome);
           if (!outcome.ok) {
             throw new CommandVerifyError(
-              `${op.verify.point}: read back ${String(outcome.actual)} after writing, expected ${String(op.verify.expected)} ± ${op.verify.tolerance}`,
+              `${op.verify.point}: read back ${showValue(outcome.actual)} after writing, expected ${showValue(op.verify.expected)} ± ${op.verify.tolerance}`,
             );
           }
         }
@@ -235,4 +235,10 @@ function withinTolerance(
     return d <= BigInt(Math.floor(tolerance));
   }
   return JSON.stringify(actual) === JSON.stringify(expected);
+}
+
+function showValue(v: PointValue | undefined): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
 }

@@ -84,7 +84,7 @@ export class DevicePoller {
     this.abort.abort();
     this.unsubscribeHealth?.();
     for (const g of this.groups) if (g.timer) clearTimeout(g.timer);
-    await Promise.allSettled(this.groups.map((g) => g.running));
+    await Promise.allSettled(this.groups.flatMap((g) => (g.running ? [g.running] : [])));
   }
 
   /** One read of every readable point, without change filtering (technician `read`). */
