@@ -1,8 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm, stat, truncate } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { assertDigestMatches, digestFile, type ArtifactDigest } from './artifact-digest.js';
 import { fsyncDir, fsyncFile, writeFileAtomic } from './atomic-file.js';
@@ -22,7 +19,7 @@ export interface DownloadSource {
 export type DownloadSourceProvider = (request: { refresh: boolean }) => Promise<DownloadSource>;
 
 export interface DownloadProgress {
-  /** Bytes on disk so far, including what an earlier attempt or process left in `<dest>.part`. */
+  /** Bytes in `<dest>.part` so far, counting what an earlier attempt or process left there. */
   readonly received: number;
   readonly total: number;
   readonly attempt: number;
@@ -355,22 +352,22 @@ export class ResumableDownloader {
       }
 
       ctx.progress.startedAt = offset;
-      const writer = createWriteStream(part, { flags: offset === 0 ? 'w' : 'a' });
       const limit = expected.size;
-      const counter = new Transform({
-        transform: (chunk: Buffer, _enc, done) => {
+      // Chunk by chunk with awaited writes: whatever arrived before a cut is on disk to resume from.
+      const file = await open(part, offset === 0 ? 'w' : 'a');
+      try {
+        for await (const chunk of response.body as AsyncIterable<Buffer>) {
           touch();
+          if (offset + chunk.length > limit)
+            throw this.sizeRefused(offset + chunk.length, limit, 'server sent more than');
+          await file.write(chunk);
           offset += chunk.length;
           ctx.progress.received += chunk.length;
-          if (offset > limit) {
-            done(this.sizeRefused(offset, limit, 'server sent more than'));
-            return;
-          }
           request.onProgress?.({ received: offset, total: limit, attempt: ctx.attempt });
-          done(null, chunk);
-        },
-      });
-      await pipeline(response.body, counter, writer, { signal });
+        }
+      } finally {
+        await file.close();
+      }
       if (offset < limit)
         return { kind: 'retry', reason: `body ended at ${offset} of ${limit} bytes` };
       return { kind: 'done' };
