@@ -7,5 +7,6 @@ export interface BrokerAccessControl {
   provisionGateway(gatewayId: string, password: string): Promise<void>;
   /** Refuses future connects and closes a live session; idempotent. */
   revokeGateway(gatewayId: string): Promise<void>;
+  /** Replaces the password and closes the live session, which reconnects with the new one. */
   rotateGatewayPassword(gatewayId: string, newPassword: string): Promise<void>;
 }

@@ -7,7 +7,8 @@ export type MqttErrorCode =
   | 'MQTT_SUBSCRIBE_REFUSED'
   | 'MQTT_BROKER_START_FAILED'
   | 'MQTT_INVALID_OPTIONS'
-  | 'DYNSEC_COMMAND_FAILED';
+  | 'DYNSEC_COMMAND_FAILED'
+  | 'DYNSEC_NOT_FOUND';
 
 const KIND: Readonly<Record<MqttErrorCode, ErrorKind>> = {
   MQTT_CONNECT_FAILED: 'unavailable',
@@ -17,6 +18,7 @@ const KIND: Readonly<Record<MqttErrorCode, ErrorKind>> = {
   MQTT_BROKER_START_FAILED: 'internal',
   MQTT_INVALID_OPTIONS: 'invalid',
   DYNSEC_COMMAND_FAILED: 'internal',
+  DYNSEC_NOT_FOUND: 'not_found',
 };
 
 /** Errors of the control plane's MQTT adapters (broker, bus client, Mosquitto administration). */
