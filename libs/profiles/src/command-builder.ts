@@ -214,9 +214,10 @@ function checkReferences(
   profile: DeviceProfile,
   broken: readonly string[],
   issues: IssueCollector,
-): void {
+): boolean {
   const params = new Map(def.parameters.map((p) => [p.name, p]));
   const used = new Set<string>();
+  let touchesBroken = false;
   const points = pointIndex(profile);
   const hasSerial = profile.transports.some((t) => t.kind === 'serial');
   (def.steps ?? []).forEach((s, i) => {
@@ -270,8 +271,8 @@ function checkReferences(
           ? ` (${names.map((n) => `${n}=${String(values[n])}`).join(', ')})`
           : '';
         if (!p) {
-          if (!matchesBrokenTemplate(name, broken))
-            issues.error(at(field), `no point "${name}"${withValues}`);
+          if (matchesBrokenTemplate(name, broken)) touchesBroken = true;
+          else issues.error(at(field), `no point "${name}"${withValues}`);
           break;
         }
         if (need === 'write' && p.access === 'r') {
@@ -297,6 +298,7 @@ function checkReferences(
     if (!used.has(p.name))
       issues.warn(`commands.${cmd}.parameters.${p.name}`, 'is not used by any step');
   }
+  return touchesBroken;
 }
 
 function checkSafetyStop(cmd: string, def: CommandDefinition, issues: IssueCollector): void {
@@ -378,9 +380,10 @@ export function buildCommands(
       ...(c.safetyStop ? { safetyStop: { afterMs: c.safetyStop.afterMs } } : {}),
       steps: steps.filter((s): s is CommandStep => s !== undefined),
     };
-    checkReferences(cmd, def, profile, brokenPoints, issues);
+    const touchesBroken = checkReferences(cmd, def, profile, brokenPoints, issues);
     checkSafetyStop(cmd, def, issues);
-    if (issues.issues.slice(before).some((i) => i.severity === 'error')) continue;
+    // A command on a point that failed validation is judged once that point is fixed.
+    if (touchesBroken || issues.issues.slice(before).some((i) => i.severity === 'error')) continue;
     checkWithSamples(cmd, def, profile, issues);
     out.push(def);
   }

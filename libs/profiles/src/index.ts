@@ -49,3 +49,4 @@ export {
   VECTORS_SCHEMA_COMMENT,
   type VectorsCheckResult,
 } from './profile-vectors.js';
+export { checkProfileFiles, type ProfileFilesReport } from './profile-files-check.js';
