@@ -124,7 +124,8 @@ async def main():
     parser.add_argument("--stopbits", type=int, default=1)
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.CRITICAL, stream=sys.stderr)
+    # pymodbus 3.0.0 calls logging.basicConfig at import: quieten the root logger it configured.
+    logging.getLogger().setLevel(logging.DEBUG if args.debug else logging.CRITICAL)
 
     with open(args.seed, encoding="utf-8") as fh:
         seed = json.load(fh)
