@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CoreModule, type CoreResources } from './core.module.js';
@@ -14,6 +15,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(resources),
+        DiscoveryModule,
         TenantsModule,
         AuthModule,
         RegistryModule,

@@ -46,32 +46,34 @@ export async function startControlPlane(
   options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
   const logger = options.logger ?? createPino(config.LOG_LEVEL);
-  const database = await openDatabase({
-    databaseUrl: config.DATABASE_URL,
-    dataDir: config.dataDir,
-    poolSize: config.DATABASE_POOL_SIZE,
+  // Redis first: it is the dependency most often missing on a new machine, and checking it is fast.
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    connectionName: 'control-plane',
+    enableOfflineQueue: false,
   });
-  const opened: { close(): Promise<void> }[] = [database];
-  const closeOpened = async () => {
-    for (const resource of opened.reverse()) await resource.close().catch(() => undefined);
-  };
-  try {
-    await database.migrate();
-    logger.info({ database: database.kind, location: database.location }, 'database ready');
-
-    const redis = createRedis({
-      url: config.REDIS_URL,
-      connectionName: 'control-plane',
-      enableOfflineQueue: false,
-    });
-    await connectRedisOrExplain(redis, config.REDIS_URL);
-    opened.push({
+  await connectRedisOrExplain(redis, config.REDIS_URL);
+  const opened: { close(): Promise<void> }[] = [
+    {
       close: async () => {
         await redis.quit().catch(() => {
           redis.disconnect();
         });
       },
+    },
+  ];
+  const closeOpened = async () => {
+    for (const resource of opened.reverse()) await resource.close().catch(() => undefined);
+  };
+  try {
+    const database = await openDatabase({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.dataDir,
+      poolSize: config.DATABASE_POOL_SIZE,
     });
+    opened.push(database);
+    await database.migrate();
+    logger.info({ database: database.kind, location: database.location }, 'database ready');
 
     const profiles = await loadProfileCatalog();
 

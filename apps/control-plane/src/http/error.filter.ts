@@ -21,6 +21,8 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   internal: 500,
 };
 
+const BODY_TOO_LARGE = 'request body is larger than the configured limit (BODY_LIMIT_BYTES)';
+
 export interface ErrorBody {
   statusCode: number;
   code: string;
@@ -105,15 +107,19 @@ export class ErrorFilter implements ExceptionFilter {
     }
     if (error instanceof HttpException) {
       const statusCode = error.getStatus();
-      const code = statusCode === 404 ? 'ROUTE_NOT_FOUND' : `HTTP_${statusCode}`;
-      return { statusCode, code, message: error.message, requestId };
+      const code =
+        statusCode === 404
+          ? 'ROUTE_NOT_FOUND'
+          : statusCode === 413
+            ? 'BODY_TOO_LARGE'
+            : `HTTP_${statusCode}`;
+      const message = statusCode === 413 ? BODY_TOO_LARGE : error.message;
+      return { statusCode, code, message, requestId };
     }
     const client = fastifyClientError(error);
     if (client) {
       const message =
-        client.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? 'request body is larger than the configured limit (BODY_LIMIT_BYTES)'
-          : client.message;
+        client.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? BODY_TOO_LARGE : client.message;
       return { statusCode: client.status, code: client.code, message, requestId };
     }
     if (isDatabaseUnavailable(error)) {

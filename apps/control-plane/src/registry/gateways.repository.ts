@@ -4,14 +4,18 @@ import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import type { Scope } from '../auth/principal.js';
 import type { Database } from '../database/database.adapter.js';
 import { DATABASE } from '../database/database.tokens.js';
-import { devices, gateways } from '../database/schema.js';
+import { gateways } from '../database/schema.js';
 import { gatewaySelectorCondition, scopeCondition } from './selector.sql.js';
 
 export type GatewayRow = typeof gateways.$inferSelect;
 export type NewGatewayRow = typeof gateways.$inferInsert;
 export type GatewayWithCounts = GatewayRow & { deviceCount: number };
 
-const deviceCount = sql<number>`(select count(*)::int from ${devices} where ${devices.gatewayId} = ${gateways.id})`;
+// Spelled out: Drizzle leaves columns unqualified in single-table selects, which would bind to devices.
+const deviceCount =
+  sql<number>`(select count(*)::int from devices d where d.gateway_id = "gateways"."id")`.as(
+    'device_count',
+  );
 
 @Injectable()
 export class GatewaysRepository {

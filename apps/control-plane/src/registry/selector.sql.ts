@@ -103,7 +103,11 @@ function uuidTerm(term: SelectorTerm, column: Parameters<typeof inArray>[0]): SQ
 export function scopeCondition(scope: Scope): SQL {
   return and(
     eq(gateways.tenantId, scope.tenantId),
-    scope.siteIds === null ? undefined : inArray(gateways.siteId, [...scope.siteIds, '\u0000none']),
+    scope.siteIds === null
+      ? undefined
+      : scope.siteIds.length === 0
+        ? sql`false`
+        : inArray(gateways.siteId, [...scope.siteIds]),
   )!;
 }
 

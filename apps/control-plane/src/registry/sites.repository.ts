@@ -11,7 +11,11 @@ export type NewSiteRow = typeof sites.$inferInsert;
 function inScope(scope: Scope) {
   return and(
     eq(sites.tenantId, scope.tenantId),
-    scope.siteIds === null ? undefined : inArray(sites.id, [...scope.siteIds, '\u0000none']),
+    scope.siteIds === null
+      ? undefined
+      : scope.siteIds.length === 0
+        ? sql`false`
+        : inArray(sites.id, [...scope.siteIds]),
   );
 }
 
