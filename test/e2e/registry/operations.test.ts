@@ -27,7 +27,11 @@ function startMain(env: Record<string, string>): {
   });
   children.push(child);
   const output = collectOutput(child);
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
   return { child, output, exit };
 }
 
