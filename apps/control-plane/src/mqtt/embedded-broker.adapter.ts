@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { isValidGatewayId, parseGatewayTopic } from '@fleet/contracts';
+import type { BrokerAccessControl } from './broker-access.port.js';
 import { withDeadline } from './deadline.js';
 import type { GatewayAuthenticator, GatewayIdentity } from './gateway-authenticator.port.js';
 import { MqttError } from './mqtt.error.js';
@@ -100,7 +101,10 @@ function digest(value: string): Buffer {
  * topics. `$SYS/` is read-only for everyone (a custom authorizePublish replaces aedes' own guard,
  * so the guard is repeated here). MQTT 3.1.1 only: aedes has no MQTT 5 and no shared subscriptions.
  */
-export class EmbeddedBrokerAdapter extends EventEmitter<EmbeddedBrokerEvents> {
+export class EmbeddedBrokerAdapter
+  extends EventEmitter<EmbeddedBrokerEvents>
+  implements BrokerAccessControl
+{
   private broker: Aedes | undefined;
   private server: Server | undefined;
   private boundPort = 0;
@@ -275,6 +279,26 @@ export class EmbeddedBrokerAdapter extends EventEmitter<EmbeddedBrokerEvents> {
     );
     this.log.info({ gatewayId }, 'gateway session closed by the control plane');
     return true;
+  }
+
+  /** Nothing to store: this broker asks the registry (GatewayAuthenticator) at every connect. */
+  provisionGateway(gatewayId: string): Promise<void> {
+    if (!isValidGatewayId(gatewayId)) {
+      return Promise.reject(
+        new MqttError('MQTT_INVALID_OPTIONS', `invalid gateway id ${JSON.stringify(gatewayId)}`),
+      );
+    }
+    return Promise.resolve();
+  }
+
+  /** Closes the session; the registry, already marked revoked, refuses the reconnect. */
+  async revokeGateway(gatewayId: string): Promise<void> {
+    await this.disconnect(gatewayId);
+  }
+
+  /** Closes the session opened with the old password; the registry holds the new one. */
+  async rotateGatewayPassword(gatewayId: string): Promise<void> {
+    await this.disconnect(gatewayId);
   }
 
   stats(): EmbeddedBrokerStats {

@@ -5,6 +5,7 @@ import { CommandBatchMessageDto, type CommandBatchMessage } from './command-batc
 import { CommandResultMessageDto, type CommandResultMessage } from './command-result.message.js';
 import { ConfigAckMessageDto, type ConfigAckMessage } from './config-ack.message.js';
 import { ContractError } from './contract.error.js';
+import { ELEMENT_ISSUES_CONSTRAINT } from './contract-validators.js';
 import { ControlMessageDto, type ControlMessage } from './control.message.js';
 import { GatewayConfigMessageDto, type GatewayConfigMessage } from './gateway-config.message.js';
 import { HeartbeatMessageDto, type HeartbeatMessage } from './heartbeat.message.js';
@@ -174,7 +175,13 @@ export function flattenValidationErrors(
     const path = joinPath(parent, error.property, parentIsArray);
     for (const [name, message] of Object.entries(error.constraints ?? {})) {
       if (out.length >= MAX_REPORTED_ISSUES) break;
-      if (name === 'unknownValue') {
+      if (name === ELEMENT_ISSUES_CONSTRAINT) {
+        for (const line of message.split('\n')) {
+          const tab = line.indexOf('\t');
+          if (tab >= 0 && out.length < MAX_REPORTED_ISSUES)
+            out.push({ path: `${path}${line.slice(0, tab)}`, message: line.slice(tab + 1) });
+        }
+      } else if (name === 'unknownValue') {
         out.push({ path, message: 'must be a JSON object' });
       } else {
         out.push({
@@ -192,12 +199,25 @@ export function flattenValidationErrors(
   return out;
 }
 
+/**
+ * Array fields checked element by element with a hand-written loop (@EachElement): they are handed
+ * over as parsed, since a class-transformer copy of thousands of readings costs more than the check.
+ */
+const PLAIN_ARRAY_FIELDS: ReadonlyMap<ClassConstructor<object>, ReadonlySet<string>> = new Map([
+  [TelemetryMessageDto, new Set(['readings'])],
+]);
+
 /** Checks one plain value against a message class; issues are empty when it is valid. */
 function validateAs<T extends object>(
   messageClass: ClassConstructor<T>,
   plain: Record<string, unknown>,
 ): { instance: T; issues: ValidationIssue[] } {
-  const instance = plainToInstance(messageClass, plain);
+  const passThrough = PLAIN_ARRAY_FIELDS.get(messageClass) ?? new Set<string>();
+  const rest = Object.fromEntries(Object.entries(plain).filter(([key]) => !passThrough.has(key)));
+  const instance = plainToInstance(messageClass, rest);
+  for (const field of passThrough) {
+    if (Object.hasOwn(plain, field)) (instance as Record<string, unknown>)[field] = plain[field];
+  }
   const errors = validateSync(instance, {
     whitelist: true,
     forbidNonWhitelisted: true,
