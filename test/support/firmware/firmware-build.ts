@@ -39,11 +39,19 @@ function sourceHash(): string {
 
 const stamp = join(root, 'dist', '.firmware-test-build.stamp');
 
+/** Files whose `@fleet/*` imports tsc-alias must have rewritten to relative paths. */
+const ALIASED = [
+  'dist/apps/fleetctl/src/firmware/firmware.commands.js',
+  'dist/libs/firmware/src/firmware-error.js',
+];
+
 function upToDate(): boolean {
   return (
     OUTPUTS.every((o) => existsSync(join(root, o))) &&
     existsSync(stamp) &&
-    readFileSync(stamp, 'utf8') === sourceHash()
+    readFileSync(stamp, 'utf8') === sourceHash() &&
+    // Someone's failed `npm run build` re-emits files but stops before the alias rewrite.
+    ALIASED.every((f) => !readFileSync(join(root, f), 'utf8').includes("from '@fleet/"))
   );
 }
 

@@ -114,7 +114,13 @@ async function run<T>(cmd: Command, action: () => Promise<T>): Promise<T> {
     return await action();
   } catch (error) {
     if (error instanceof FirmwareError)
-      cmd.error(`${error.code}: ${error.message}`, { exitCode: 1, code: `firmware.${error.code}` });
+      cmd.error(`error: ${error.code}: ${error.message}`, {
+        exitCode: 1,
+        code: `firmware.${error.code}`,
+      });
+    // File-system failures (EACCES, ENOSPC...) are the user's to fix: say what, without a stack.
+    if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string')
+      cmd.error(`error: ${error.message}`, { exitCode: 1, code: 'firmware.IO' });
     throw error;
   }
 }
