@@ -64,11 +64,12 @@ async function startPeer(units: Record<number, UnitSeed>): Promise<Peer> {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => { reject(new Error('pymodbus peer not ready within 15 s')); },
-      15_000,
-    );
-    child.once('exit', (code) => { reject(new Error(`pymodbus peer exited (${code})`)); });
+    const timer = setTimeout(() => {
+      reject(new Error('pymodbus peer not ready within 15 s'));
+    }, 15_000);
+    child.once('exit', (code) => {
+      reject(new Error(`pymodbus peer exited (${code})`));
+    });
     createInterface({ input: child.stdout }).on('line', (line) => {
       const m = /^READY tcp (\d+)$/.exec(line);
       if (m) {
@@ -82,8 +83,13 @@ async function startPeer(units: Record<number, UnitSeed>): Promise<Peer> {
 
 async function stopPeer(peer: Peer): Promise<void> {
   await new Promise<void>((resolve) => {
-    if (peer.child.exitCode !== null) { resolve(); return; }
-    peer.child.once('exit', () => { resolve(); });
+    if (peer.child.exitCode !== null) {
+      resolve();
+      return;
+    }
+    peer.child.once('exit', () => {
+      resolve();
+    });
     peer.child.kill('SIGTERM');
   });
   rmSync(peer.dir, { recursive: true, force: true });
@@ -189,7 +195,9 @@ async function rawSocketReader(
   const socket = new Socket();
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.connect(port, '127.0.0.1', () => { resolve(); });
+    socket.connect(port, '127.0.0.1', () => {
+      resolve();
+    });
   });
   socket.setNoDelay(true);
   let tid = 0;
@@ -258,7 +266,11 @@ async function measureRates(port: number): Promise<RateRow[]> {
     }
   }
   raw.close();
-  await new Promise<void>((resolve) => { lib.close(() => { resolve(); }); });
+  await new Promise<void>((resolve) => {
+    lib.close(() => {
+      resolve();
+    });
+  });
   await scheduler.close();
   await client.close();
   return clients.map(([name]) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '@fleet/common';
 import { type DeviceProfile, loadProfileCatalog } from '@fleet/profiles';
+import { SerialPortLink } from '@fleet/fieldbus';
 import {
   type ModbusPeer,
   type PtyPair,
@@ -281,6 +282,66 @@ describe('gateway-agent technician commands against pymodbus', () => {
     const usage = await cli(['scan', '--rtu', pty.linkB!]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--baud: required/);
+  });
+
+  it('command drives a Pelco-D camera on a serial line: goto preset, and a position query with its reply', async () => {
+    const camPty = await startPtyPair({ a: join(dir, 'cam'), b: join(dir, 'cam-gw') });
+    const camera = new SerialPortLink(camPty.linkA!, {
+      baudRate: 2400,
+      parity: 'none',
+      dataBits: 8,
+      stopBits: 1,
+    });
+    try {
+      await camera.open({ timeoutMs: 1000 });
+      const preset = cli([
+        'command',
+        '--profile',
+        'pelco-d-camera',
+        '--serial',
+        camPty.linkB!,
+        '--unit',
+        '3',
+        'gotoPreset',
+        'preset=4',
+      ]);
+      // FF addr 00 07 00 preset checksum(sum of bytes 2..6 mod 256)
+      expect([...(await camera.read(7, { timeoutMs: 10_000 }))]).toEqual([
+        0xff, 0x03, 0x00, 0x07, 0x00, 0x04, 0x0e,
+      ]);
+      expect((await preset).code).toBe(0);
+
+      const query = cli([
+        'command',
+        '--profile',
+        'pelco-d-camera',
+        '--serial',
+        camPty.linkB!,
+        '--unit',
+        '3',
+        'queryPan',
+        '--json',
+      ]);
+      expect([...(await camera.read(7, { timeoutMs: 10_000 }))]).toEqual([
+        0xff, 0x03, 0x00, 0x51, 0x00, 0x00, 0x54,
+      ]);
+      // Reply: pan position 0x2EE0 (120.00 degrees) in data1/data2, cmd2 0x59.
+      await camera.write(Uint8Array.from([0xff, 0x03, 0x00, 0x59, 0x2e, 0xe0, 0x6a]), {
+        timeoutMs: 1000,
+      });
+      const r = await query;
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, replies: { pan: 0x2ee0 } });
+    } finally {
+      await camera.close();
+      await camPty.stop();
+    }
+  });
+
+  it('says GPIO is not available where the machine has none', async () => {
+    const r = await cli(['read', '--profile', 'gpio-relay-board']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/GPIO not available/);
   });
 
   it('--help works on every command', async () => {

@@ -35,7 +35,7 @@ export function registerCommandCommand(program: Command): void {
     { baudRequired: false },
   )
     .requiredOption('--profile <id>', 'device profile id, e.g. streetlight-controller')
-    .requiredOption('--unit <n>', 'Modbus unit id (1..247), or the serial address with --serial')
+    .option('--unit <n>', 'Modbus unit id (1..247), or the serial address with --serial')
     .option('--serial <tty>', 'raw serial line for serial-protocol profiles (Pelco-D)')
     .option('--profiles <dir>', 'device-profiles directory (default: the one shipped)')
     .option('--json', 'print the result as JSON')
@@ -44,7 +44,8 @@ export function registerCommandCommand(program: Command): void {
       try {
         const raw = parseAssignments(params);
         const typed = coerceCommandArguments(session.profile, name, raw);
-        const address = flags.serial !== undefined ? { address: Number(flags.unit) } : {};
+        const address =
+          session.serialAddress !== undefined ? { address: session.serialAddress } : {};
         let operations;
         let safetyStop;
         try {

@@ -20,7 +20,7 @@ import { TechnicianError } from './technician.error.js';
 
 export interface DeviceFlags extends BusFlags {
   profile: string;
-  unit: string;
+  unit?: string;
   profiles?: string;
   serial?: string;
 }
@@ -30,6 +30,8 @@ export interface DeviceSession {
   profile: DeviceProfile;
   modbus?: ModbusDevice;
   serial?: SerialTarget;
+  /** The serial-protocol address (Pelco-D camera address) when `--serial` is used. */
+  serialAddress?: number;
   gpio?: GpioLineRegistry;
   poller(): DevicePoller;
   executor(): CommandExecutor;
@@ -51,13 +53,14 @@ export async function openDeviceSession(flags: DeviceFlags): Promise<DeviceSessi
   const session: DeviceSession = {
     profile,
     poller: () => {
-      if (!session.modbus)
+      if (!session.modbus && !session.gpio) {
         throw new TechnicianError(
-          'NO_MODBUS',
-          `profile ${profile.id} has no Modbus transport to read`,
+          'NO_POINTS',
+          `profile ${profile.id} has no Modbus or GPIO points to read here`,
           2,
         );
-      return new DevicePoller(session.modbus, {
+      }
+      return new DevicePoller(session.modbus ?? { id: profile.id, profile }, {
         heartbeatMs: 0,
         onReport: () => undefined,
         ...(session.gpio ? { gpio: session.gpio } : {}),
@@ -102,6 +105,7 @@ export async function openDeviceSession(flags: DeviceFlags): Promise<DeviceSessi
       device: `addr:${address}`,
       timeoutMs: serialProto.timeoutMs,
     };
+    session.serialAddress = address;
     closers.push(
       () => link.close(),
       () => scheduler.close(),

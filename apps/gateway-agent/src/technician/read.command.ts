@@ -12,7 +12,7 @@ export function registerReadCommand(program: Command): void {
     { baudRequired: false },
   )
     .requiredOption('--profile <id>', 'device profile id, e.g. eastron-sdm630')
-    .requiredOption('--unit <n>', 'Modbus unit id (1..247)')
+    .option('--unit <n>', 'Modbus unit id (1..247); not needed for GPIO profiles')
     .option('--profiles <dir>', 'device-profiles directory (default: the one shipped)')
     .option('--json', 'print one JSON object keyed by point name')
     .action(async (flags: DeviceFlags & { json?: boolean }) => {

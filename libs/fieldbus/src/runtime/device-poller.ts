@@ -1,9 +1,21 @@
-import { pollPlanInput, type PointValue, type PollGroupInput } from '@fleet/profiles';
+import {
+  type DeviceProfile,
+  pollPlanInput,
+  type PointValue,
+  type PollGroupInput,
+} from '@fleet/profiles';
 import type { DeviceHealthChange } from '../scheduler/device-health.js';
 import { busDeviceKey, type ModbusDevice } from './modbus-device.js';
 import { describeFailure, type PointFailure, PointReader } from './point-reader.js';
 import type { GpioLineRegistry } from './gpio-line-registry.js';
 import { staggerOffsetMs } from './poll-stagger.js';
+
+/** A device without a Modbus transport (e.g. a GPIO relay board) is polled through `gpio` only. */
+export type PolledDevice = ModbusDevice | { id: string; profile: DeviceProfile };
+
+function isModbus(device: PolledDevice): device is ModbusDevice {
+  return 'scheduler' in device;
+}
 
 export interface ReadingReport {
   deviceId: string;
@@ -40,7 +52,7 @@ interface GroupState {
  * heartbeat with every value. Cycles of a group never overlap; starts are staggered.
  */
 export class DevicePoller {
-  private readonly reader: PointReader;
+  private readonly reader: PointReader | undefined;
   private readonly groups: GroupState[];
   private readonly lastReported = new Map<string, PointValue>();
   private readonly deadbands: Map<string, number>;
@@ -50,10 +62,10 @@ export class DevicePoller {
   private readonly now: () => number;
 
   constructor(
-    private readonly device: ModbusDevice,
+    private readonly device: PolledDevice,
     private readonly options: DevicePollerOptions,
   ) {
-    this.reader = new PointReader(device);
+    this.reader = isModbus(device) ? new PointReader(device) : undefined;
     this.groups = pollPlanInput(device.profile).map((input) => ({
       input,
       timer: undefined,
@@ -67,10 +79,13 @@ export class DevicePoller {
   start(): void {
     if (this.started) return;
     this.started = true;
-    const key = busDeviceKey(this.device.unitId);
-    this.unsubscribeHealth = this.device.scheduler.onHealthChange((c) => {
-      if (c.device === key) this.options.onHealth?.({ ...c, deviceId: this.device.id });
-    });
+    const device = this.device;
+    if (isModbus(device)) {
+      const key = busDeviceKey(device.unitId);
+      this.unsubscribeHealth = device.scheduler.onHealthChange((c) => {
+        if (c.device === key) this.options.onHealth?.({ ...c, deviceId: device.id });
+      });
+    }
     for (const g of this.groups) {
       const offset =
         this.options.startOffsetMs ??
@@ -170,7 +185,9 @@ export class DevicePoller {
   private async readGroup(
     input: PollGroupInput,
   ): Promise<{ values: Record<string, PointValue>; errors: Record<string, PointFailure> }> {
-    const r = await this.reader.read(input.points, 'poll', this.abort.signal);
+    const r = this.reader
+      ? await this.reader.read(input.points, 'poll', this.abort.signal)
+      : { values: {} as Record<string, PointValue>, errors: {} as Record<string, PointFailure> };
     const gpio = this.options.gpio;
     for (const p of input.points) {
       if (p.line === undefined || !gpio) continue;

@@ -330,6 +330,34 @@ describe('device runtime', () => {
   });
 });
 
+describe('GPIO-only device', () => {
+  it('polls its lines without any Modbus transport', async () => {
+    const board: DeviceProfile = {
+      ...profile,
+      id: 'relays',
+      transports: [{ kind: 'gpio', debounceMs: 0 }],
+      points: [
+        point({ name: 'relay_1', line: 'GPIO5', type: 'bool', access: 'rw' }),
+        point({ name: 'door', line: 'GPIO22', type: 'bool', access: 'r' }),
+      ],
+    };
+    const gpio = new SimulatedGpioController();
+    const registry = new GpioLineRegistry(gpio, board);
+    const poller = new DevicePoller(
+      { id: 'relays-1', profile: board },
+      { heartbeatMs: 1000, onReport: () => undefined, gpio: registry },
+    );
+    expect(await poller.readAll()).toEqual({ values: { relay_1: false, door: false }, errors: {} });
+    gpio.setInput('GPIO22', 1);
+    await new CommandExecutor({ gpio: registry }).execute([
+      { kind: 'gpio-write', line: 'GPIO5', value: 1 },
+    ]);
+    expect((await poller.readAll()).values).toEqual({ relay_1: true, door: true });
+    await registry.closeAll();
+    expect(gpio.level('GPIO5')).toBe(0);
+  });
+});
+
 describe('poll stagger', () => {
   it('spreads device starts over the period instead of one tick', () => {
     const offsets = Array.from({ length: 50 }, (_, i) => staggerOffsetMs(`meter-${i}`, 10_000));
