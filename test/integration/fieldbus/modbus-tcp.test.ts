@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusScheduler, ModbusError, ModbusTcpClient, ReadPlanner } from '@fleet/fieldbus';
+import type { DeviceProfile, ModbusTransportDefaults, PointDefinition } from '@fleet/profiles';
+import {
+  BusScheduler,
+  DevicePoller,
+  ModbusError,
+  ModbusTcpClient,
+  ReadPlanner,
+} from '@fleet/fieldbus';
 import {
   type ModbusPeer,
   startTcpPeer,
@@ -25,6 +32,8 @@ describe('Modbus TCP against pymodbus', () => {
         4: { holding: { 0: 44 }, exception: { code: 6, times: 1 } },
         5: { holding: { 0: 55 }, exception: { code: 4 } },
         6: { holding: { 0: 66 }, wrongUnit: { as: 9, thenCorrect: false } },
+        // Registers 0..3 and 10..11 mapped, 4..9 not: a read straight through answers exception 02.
+        8: { holding: { 0: 0x4348, 1: 0x0000, 2: 0, 3: 500, 10: 7, 11: 8 } },
       },
     });
     client = new ModbusTcpClient({ host: '127.0.0.1', port: peer.port });
@@ -86,6 +95,66 @@ describe('Modbus TCP against pymodbus', () => {
     );
     expect(blocks.map((b) => `${b.address}+${b.count}`)).toEqual(['0+4', '10+2']);
     expect(words[1]).toEqual([7, 8]);
+  });
+
+  it('the device poller splits on exception 02 by itself and remembers it for the next cycle', async () => {
+    const point = (
+      p: Partial<PointDefinition> & Pick<PointDefinition, 'name' | 'address'>,
+    ): PointDefinition => ({
+      table: 'holding',
+      count: 1,
+      type: 'uint16',
+      byteOrder: 'ABCD',
+      scale: 1,
+      offset: 0,
+      access: 'r',
+      pollGroup: 'g',
+      pollPeriodMs: 1000,
+      deadband: 0,
+      ...p,
+    });
+    const transport: ModbusTransportDefaults = {
+      kind: 'modbus-tcp',
+      port: peer.port,
+      defaultUnitId: 8,
+      timeoutMs: 1000,
+      byteOrder: 'ABCD',
+      maxRegistersPerRead: 125,
+      maxCoilsPerRead: 2000,
+      maxGap: 10,
+      interFrameDelayMs: 0,
+      forceMultipleWrite: false,
+    };
+    const profile: DeviceProfile = {
+      id: 'holes',
+      vendor: 'T',
+      model: 'T',
+      version: '1',
+      source: 'holes.yaml',
+      transports: [transport],
+      points: [
+        point({ name: 'temperature', address: 0, count: 2, type: 'float32' }),
+        point({ name: 'setpoint', address: 3 }),
+        point({ name: 'a', address: 10 }),
+        point({ name: 'b', address: 11 }),
+      ],
+      commands: [],
+    };
+    const scheduler = new BusScheduler({ busId: client.busId, silentIntervalMs: 0 });
+    const poller = new DevicePoller(
+      { id: 'holes-8', profile, unitId: 8, transport, client, scheduler },
+      { heartbeatMs: 0, onReport: () => undefined },
+    );
+    expect(await poller.readAll()).toEqual({
+      values: { temperature: 200, setpoint: 500, a: 7, b: 8 },
+      errors: {},
+    });
+    const first = scheduler.stats().transactions;
+    // 0..11 answers exception 02; split at every hole it read through: 0..1, 3, 10..11.
+    expect(first).toBe(4);
+    await poller.readAll();
+    expect(scheduler.stats().transactions - first).toBe(3);
+    await scheduler.close();
   });
 
   it('a unit that never answers times out while the others keep being served', async () => {
