@@ -13,6 +13,7 @@ import { AuditService } from './audit/audit.service.js';
 import { AuthService } from './auth/auth.service.js';
 import type { AppConfig } from './config/app-config.js';
 import { openDatabase, type DatabaseHandle } from './database/database.adapter.js';
+import { lockDataDir } from './database/data-dir-lock.js';
 import { AuditTargetInterceptor } from './http/audit-target.interceptor.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { registerHttpHooks, requestIdFrom } from './http/http-hooks.js';
@@ -66,6 +67,10 @@ export async function startControlPlane(
     for (const resource of opened.reverse()) await resource.close().catch(() => undefined);
   };
   try {
+    if (!config.DATABASE_URL)
+      opened.push(
+        await lockDataDir(config.dataDir).then((lock) => ({ close: () => lock.release() })),
+      );
     const database = await openDatabase({
       databaseUrl: config.DATABASE_URL,
       dataDir: config.dataDir,

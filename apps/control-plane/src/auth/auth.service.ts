@@ -9,6 +9,7 @@ import {
 import { isRole } from '@fleet/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
+import { createFirstAdmin } from './first-admin.js';
 import type { Principal } from './principal.js';
 import { hashPassword, hashToken, looksLikeToken, newToken, verifyPassword } from './secrets.js';
 import { TokensRepository, type TokenRow } from './tokens.repository.js';
@@ -105,20 +106,8 @@ export class AuthService {
    * administrator is already there, so a second start (or a second replica) prints nothing.
    */
   async bootstrapFirstAdmin(username = 'admin'): Promise<IssuedToken | null> {
-    const token = newToken();
-    const tokenId = uuidv7();
-    const created = await this.users.createFirstAdminIfNone(
-      {
-        id: uuidv7(),
-        tenantId: null,
-        username,
-        displayName: 'Platform administrator',
-        role: 'admin',
-        platformAdmin: true,
-      },
-      { id: tokenId, userId: '', name: 'first admin token', tokenHash: hashToken(token) },
-    );
-    return created ? { id: tokenId, token, name: 'first admin token', expiresAt: null } : null;
+    const created = await createFirstAdmin(this.users, username);
+    return created ? { ...created, name: 'first admin token', expiresAt: null } : null;
   }
 
   async setPassword(userId: string, password: string): Promise<void> {
