@@ -216,4 +216,35 @@ describe('embedded MQTT broker (aedes)', () => {
     }
     expect((await gateway('gw-e')).connected).toBe(true);
   });
+
+  it('admits gateway connects at a bounded rate, refusing the excess as "server unavailable"', async () => {
+    const throttled = new EmbeddedBrokerAdapter(
+      { host: '127.0.0.1', port: 0, serviceAccount: SERVICE, maxConnectsPerSecond: 0.001 },
+      auth,
+    );
+    await throttled.start();
+    try {
+      const first = await connectClient(throttled.url, {
+        clientId: 'gw-a',
+        username: 'gw-a',
+        password: 'pw-gw-a',
+      });
+      clients.push(first);
+      const codes = [];
+      for (const id of ['gw-b', 'gw-d', 'gw-e']) {
+        codes.push(
+          await connectRefusal(throttled.url, { clientId: id, username: id, password: `pw-${id}` }),
+        );
+      }
+      expect(codes).toEqual([3, 3, 3]);
+      expect(throttled.stats().connectsRejected.rate_limited).toBe(3);
+      const cp = await connectClient(throttled.url, { clientId: 'cp-x', ...SERVICE });
+      clients.push(cp);
+      expect(cp.connected).toBe(true);
+    } finally {
+      await endAll(clients);
+      clients = [];
+      await throttled.stop();
+    }
+  });
 });

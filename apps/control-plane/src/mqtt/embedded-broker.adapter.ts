@@ -29,7 +29,7 @@ export interface EmbeddedBrokerOptions {
   connectTimeoutMs?: number;
   /** Largest PUBLISH payload a gateway may send (default 2 MiB); bigger ones close its connection. */
   maxPayloadBytes?: number;
-  /** Gateway connects admitted per second (token bucket, burst twice the rate; default 200). */
+  /** Gateway connects admitted per second (token bucket, burst twice the rate, at least 1; default 200). */
   maxConnectsPerSecond?: number;
   /** Gateway authentications in flight at once (default 200); more are refused as server unavailable. */
   maxPendingAuthentications?: number;
@@ -130,6 +130,7 @@ export class EmbeddedBrokerAdapter
   private readonly serviceUser: string;
   private readonly servicePasswordDigest: Buffer;
   private readonly rate: number;
+  private readonly burst: number;
 
   constructor(
     private readonly options: EmbeddedBrokerOptions,
@@ -147,7 +148,8 @@ export class EmbeddedBrokerAdapter
     this.serviceUser = options.serviceAccount.username;
     this.servicePasswordDigest = digest(options.serviceAccount.password);
     this.rate = options.maxConnectsPerSecond ?? 200;
-    this.tokens = this.rate * 2;
+    this.burst = Math.max(1, this.rate * 2);
+    this.tokens = this.burst;
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -320,7 +322,11 @@ export class EmbeddedBrokerAdapter
   ): void {
     const refuse = (returnCode: number, reason: ConnectRejection): void => {
       this.counters.connectsRejected[reason] += 1;
-      this.log.warn({ clientId: client.id, username, reason }, 'mqtt connect refused');
+      // Load shedding is routine after a restart; only identity problems deserve a warning.
+      const fields = { clientId: client.id, username, reason };
+      if (reason === 'rate_limited' || reason === 'not_accepting')
+        this.log.debug(fields, 'mqtt connect refused');
+      else this.log.warn(fields, 'mqtt connect refused');
       done(Object.assign(new Error(`connect refused: ${reason}`), { returnCode }), false);
     };
     if (!username || password === undefined) {
@@ -394,7 +400,7 @@ export class EmbeddedBrokerAdapter
 
   private takeToken(): boolean {
     const now = Date.now();
-    this.tokens = Math.min(this.rate * 2, this.tokens + ((now - this.tokensAt) / 1000) * this.rate);
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) / 1000) * this.rate);
     this.tokensAt = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;

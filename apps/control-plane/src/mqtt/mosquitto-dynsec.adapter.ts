@@ -6,6 +6,7 @@ import { withDeadline } from './deadline.js';
 import { DYNSEC_GATEWAY_ROLE_PREFIX, gatewayAcls } from './dynsec-bootstrap.js';
 import type { MqttTlsOptions } from './mqtt-bus.adapter.js';
 import { MqttError } from './mqtt.error.js';
+import { checkMqttUrl } from './mqtt-url.js';
 import { silentMqttLogger, type MqttLogger } from './mqtt-logger.js';
 
 export const DYNSEC_REQUEST_TOPIC = '$CONTROL/dynamic-security/v1';
@@ -56,6 +57,7 @@ export class MosquittoDynsecAdapter implements BrokerAccessControl {
 
   constructor(private readonly options: MosquittoDynsecOptions) {
     this.log = options.logger ?? silentMqttLogger;
+    checkMqttUrl(options.url);
   }
 
   async start(): Promise<void> {

@@ -15,6 +15,7 @@ import {
 } from '@fleet/contracts';
 import { withDeadline } from './deadline.js';
 import { MqttError } from './mqtt.error.js';
+import { checkMqttUrl, redactMqttUrl } from './mqtt-url.js';
 import { silentMqttLogger, type MqttLogger } from './mqtt-logger.js';
 
 export interface MqttTlsOptions {
@@ -101,7 +102,12 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
   ) {
     super();
     this.log = options.logger ?? silentMqttLogger;
-    uplinkSubscriptionFilters(options.sharedGroup); // validates the group name early
+    checkMqttUrl(options.url);
+    try {
+      uplinkSubscriptionFilters(options.sharedGroup);
+    } catch (error) {
+      throw new MqttError('MQTT_INVALID_OPTIONS', (error as Error).message);
+    }
   }
 
   /** Connects and subscribes to all uplinks; rejects if either fails within the connect deadline. */
@@ -161,7 +167,7 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
             reject(
               new MqttError(
                 'MQTT_CONNECT_FAILED',
-                `cannot connect to ${redactUrl(this.options.url)}: ${error.message}`,
+                `cannot connect to ${redactMqttUrl(this.options.url)}: ${error.message}`,
               ),
             );
           };
@@ -174,7 +180,7 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
           client.connect();
         }),
         this.options.connectTimeoutMs ?? 10_000,
-        `connecting to ${redactUrl(this.options.url)}`,
+        `connecting to ${redactMqttUrl(this.options.url)}`,
       );
       const filters = uplinkSubscriptionFilters(this.options.sharedGroup);
       const granted = await withDeadline(
@@ -301,15 +307,5 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
         'uplink handler failed; message acknowledged anyway so it cannot block the queue',
       );
     }
-  }
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<unparseable MQTT URL>';
   }
 }

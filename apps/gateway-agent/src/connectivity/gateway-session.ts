@@ -10,6 +10,7 @@ import {
   decodeDownlink,
   encodeUplink,
   gatewayDownlinkTopics,
+  isValidGatewayId,
   REJECTION_REASONS,
   type BusHealth,
   type ContractRejection,
@@ -182,7 +183,7 @@ export class GatewaySession extends EventEmitter<GatewaySessionEvents> {
     this.log = options.logger ?? silentConnectivityLogger;
     this.backoff = new ReconnectBackoff(options.backoff);
     this.startedAt = options.startedAt ?? Date.now();
-    gatewayDownlinkTopics(options.gatewayId); // throws early on an id that cannot be a topic level
+    checkOptions(options);
     this.unsubscribeOutbox = options.outbox.onChange(() => {
       this.requestPump();
     });
@@ -585,4 +586,27 @@ async function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+function checkOptions(options: GatewaySessionOptions): void {
+  if (!isValidGatewayId(options.gatewayId)) {
+    throw new ConnectivityError(
+      'INVALID_OPTIONS',
+      `invalid gateway id ${JSON.stringify(options.gatewayId)}`,
+    );
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(options.url);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['mqtt:', 'mqtts:', 'tcp:', 'ssl:'].includes(url.protocol) || !url.hostname) {
+    throw new ConnectivityError(
+      'INVALID_OPTIONS',
+      'the broker URL must be mqtt:// or mqtts:// with a host',
+    );
+  }
+  if (!options.password)
+    throw new ConnectivityError('INVALID_OPTIONS', 'the gateway password is empty');
 }
