@@ -27,6 +27,10 @@ export interface PeerSeed {
 }
 
 const live = new Set<ChildProcess>();
+// Backstop if a test run dies before its afterAll: never leave socat or python behind.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 function killTree(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
