@@ -19,7 +19,7 @@ export function printRows(
         ? value.join(',')
         : typeof value === 'object'
           ? JSON.stringify(value)
-          : String(value);
+          : scalar(value);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (values: string[]) =>
     values
@@ -39,7 +39,7 @@ export function printObject(value: unknown, json: boolean | undefined): void {
   const width = Math.max(...entries.map(([k]) => k.length));
   for (const [key, v] of entries) {
     const shown =
-      v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : scalar(v);
     process.stdout.write(`${key.padEnd(width)}  ${shown}\n`);
   }
 }
@@ -62,4 +62,11 @@ export function parsePairs(pairs: readonly string[]): Record<string, string | nu
             : raw;
   }
   return out;
+}
+
+function scalar(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return value.toString();
+  return JSON.stringify(value) ?? '';
 }
