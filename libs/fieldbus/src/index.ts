@@ -46,6 +46,7 @@ export {
 export {
   DevicePoller,
   type DevicePollerOptions,
+  type PolledDevice,
   type ReadingReport,
 } from './runtime/device-poller.js';
 export {
