@@ -37,6 +37,7 @@ export {
   PELCO_D_EXTENDED,
   PELCO_D_FRAME_LENGTH,
   PELCO_D_MAX_SPEED,
+  PELCO_D_SYNC,
   PELCO_D_TURBO,
   type PelcoDFrame,
   type PelcoDMotion,
