@@ -13,6 +13,7 @@ import {
 } from '../../../apps/gateway-agent/src/connectivity/gateway-session.js';
 import { InMemoryGatewayAuthenticator } from '../../support/mqtt/in-memory-gateway-authenticator.js';
 import { MosquittoProcess } from '../../support/mqtt/mosquitto-process.js';
+import { freePort } from '../../support/mqtt/free-port.js';
 import { connectClient } from '../../support/mqtt/mqtt-test-client.js';
 import { UplinkCollector } from '../../support/mqtt/uplink-collector.js';
 
@@ -186,8 +187,11 @@ describe('gateway session against the embedded broker', () => {
         resolve();
       });
     });
+    const lost = once<{ error?: string }>(session, 'disconnected');
     await broker.disconnect('gw-2');
+    await lost;
     await reconnected;
+    expect(session.stats()).toMatchObject({ connects: 2, disconnects: 1, state: 'connected' });
     await collector.waitFor(
       (m) => m.length > 0 && collector.statuses('gw-2').length >= 3,
       'online, will, online',
@@ -247,6 +251,29 @@ describe('gateway session against the embedded broker', () => {
     while (outbox.stats().depth > 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     expect(outbox.stats()).toMatchObject({ depth: 0, dropped: 0 });
+  });
+
+  it('keeps retrying an unreachable broker with growing, capped, jittered delays', async () => {
+    const closedPort = await freePort();
+    const session = harness.session({
+      ...sessionOptions('gw-1', await harness.outbox()),
+      url: `mqtt://127.0.0.1:${closedPort}`,
+    });
+    const retries: { attempt: number; delayMs: number; reason: string }[] = [];
+    const sixth = new Promise<void>((resolve) => {
+      session.on('retry_scheduled', (retry) => {
+        retries.push(retry);
+        if (retries.length === 6) resolve();
+      });
+    });
+    session.start();
+    await sixth;
+    expect(retries.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(retries.every((r) => r.reason === 'failure')).toBe(true);
+    retries.forEach((r, i) => {
+      expect(r.delayMs).toBeLessThanOrEqual(Math.min(400, 50 * 2 ** i));
+    });
+    expect(session.stats()).toMatchObject({ connects: 0, refusals: 0 });
   });
 
   it('reports a refused connect once revoked and backs off hard instead of retrying at once', async () => {

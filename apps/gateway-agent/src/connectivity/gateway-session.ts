@@ -67,7 +67,8 @@ export interface GatewaySessionOptions {
   /**
    * Receives every valid downlink, one at a time in arrival order. The PUBACK goes out once it
    * settles, so it should record and enqueue work rather than run it; a crash before that means the
-   * broker delivers the message again (use ExecutionDedupe for commands).
+   * broker delivers the message again (use ExecutionDedupe for commands). `control` messages arrive
+   * here too, after the session acted on them itself (reconnect; status and heartbeat for resync).
    */
   onDownlink: (message: DecodedDownlink) => Promise<void> | void;
   heartbeatSource?: () => HeartbeatSnapshot;
@@ -359,9 +360,10 @@ export class GatewaySession extends EventEmitter<GatewaySessionEvents> {
   private onClosed(link: Link): void {
     if (this.link !== link) return;
     this.link = undefined;
+    const wasReady = link.ready;
     this.teardown(link);
     link.client.end(true);
-    if (link.ready) {
+    if (wasReady) {
       this.counters.disconnects += 1;
       this.connectedSince = undefined;
       this.backoff.disconnected();

@@ -12,9 +12,9 @@ export const BOOT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /**
  * `status` (uplink, retained). Published online after every connect; the same message with
  * state offline and reason connection_lost is the connection's last will. Presence events can
- * arrive late or twice: order them by (bootId, seq) — seq grows within one agent boot and the
- * will always carries the seq after its connection's online message. `ts` of a will is the time
- * the will was registered (at connect), not the time the connection died.
+ * arrive late or twice: within one agent boot order them by seq (the will always carries the seq
+ * after its connection's online message); across boots (a new bootId) by ts. `ts` of a will is the
+ * time the will was registered (at connect), not the time the connection died.
  */
 export class StatusMessageDto extends VersionedMessageDto {
   @Equals('status')
