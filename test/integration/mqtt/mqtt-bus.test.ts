@@ -180,6 +180,16 @@ describe('control-plane MQTT bus over the embedded broker', () => {
     expect(againLog.topics()).toEqual(['fleet/v1/gw/gw-b/control']);
   });
 
+  it('fails loudly when asked for a shared subscription the embedded broker cannot honour', async () => {
+    const shared = new MqttBusAdapter(
+      { url: broker.url, ...SERVICE, clientId: 'cp-shared', sharedGroup: 'control-plane' },
+      () => undefined,
+    );
+    await expect(shared.start()).rejects.toMatchObject({ code: 'MQTT_SUBSCRIBE_REFUSED' });
+    expect(broker.stats().subscribesRejected.shared_unsupported).toBe(7);
+    expect(shared.connected).toBe(false);
+  });
+
   it('refuses to publish a downlink that breaks the contract', async () => {
     await expect(bus.publishDownlink('gw-b', { ...config, version: 0 })).rejects.toThrow(
       ContractError,

@@ -55,7 +55,11 @@ export const PUBLISH_REJECTIONS = [
   'unauthenticated',
 ] as const;
 export type PublishRejection = (typeof PUBLISH_REJECTIONS)[number];
-export const SUBSCRIBE_REJECTIONS = ['not_own_downlink', 'unauthenticated'] as const;
+export const SUBSCRIBE_REJECTIONS = [
+  'not_own_downlink',
+  'shared_unsupported',
+  'unauthenticated',
+] as const;
 export type SubscribeRejection = (typeof SUBSCRIBE_REJECTIONS)[number];
 
 export interface EmbeddedBrokerStats {
@@ -447,7 +451,10 @@ export class EmbeddedBrokerAdapter
     };
     const principal = this.principals.get(client);
     if (!principal) return deny('unauthenticated');
-    if (principal.kind === 'service') return subscription;
+    if (principal.kind === 'service') {
+      // aedes has no shared subscriptions: `$share/...` would silently match nothing, so refuse it.
+      return subscription.topic.startsWith('$share/') ? deny('shared_unsupported') : subscription;
+    }
     const parsed = parseGatewayTopic(subscription.topic);
     if (!parsed || parsed.direction !== 'downlink' || parsed.gatewayId !== principal.gatewayId) {
       return deny('not_own_downlink');

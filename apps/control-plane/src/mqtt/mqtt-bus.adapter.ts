@@ -35,8 +35,8 @@ export interface MqttBusOptions {
   /**
    * Shared-subscription group: every replica using the same group receives each uplink once
    * (`$share/<group>/...`). Needs a broker that supports it (Mosquitto 2, EMQX). Leave unset on the
-   * embedded aedes broker, which has no shared subscriptions: a `$share/` filter there would match
-   * nothing. Without it every replica receives every uplink.
+   * embedded aedes broker, which has no shared subscriptions (it refuses `$share/` filters, so
+   * start() fails with MQTT_SUBSCRIBE_REFUSED). Without it every replica receives every uplink.
    */
   sharedGroup?: string;
   /** 4 = MQTT 3.1.1 (default, what aedes speaks) or 5. */
