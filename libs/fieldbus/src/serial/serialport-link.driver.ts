@@ -24,6 +24,8 @@ export class SerialPortLink implements SerialLink {
   private port: SerialPort | undefined;
   private opening: Promise<void> | undefined;
   private readonly rx = new RxBuffer();
+  /** Rejects the write in progress when the port goes away under it. */
+  private failWrite: ((err: SerialLinkError) => void) | undefined;
 
   constructor(
     readonly path: string,
@@ -65,6 +67,7 @@ export class SerialPortLink implements SerialLink {
       `${this.path} write`,
       () =>
         new Promise<void>((resolve, reject) => {
+          this.failWrite = reject;
           port.write(Buffer.from(bytes), (err) => {
             if (err) {
               reject(
@@ -91,7 +94,9 @@ export class SerialPortLink implements SerialLink {
           'TIMEOUT',
           `${this.path}: write not drained within ${remaining.timeoutMs} ms`,
         ),
-    );
+    ).finally(() => {
+      this.failWrite = undefined;
+    });
   }
 
   async read(length: number, deadline: Deadline): Promise<Uint8Array> {
@@ -161,9 +166,12 @@ export class SerialPortLink implements SerialLink {
         port.on('close', () => {
           if (this.port !== port) return;
           this.port = undefined;
-          this.rx.fail(
-            new SerialLinkError('DISCONNECTED', `${this.path}: port closed (device unplugged?)`),
+          const lost = new SerialLinkError(
+            'DISCONNECTED',
+            `${this.path}: port closed (device unplugged?)`,
           );
+          this.rx.fail(lost);
+          this.failWrite?.(lost);
         });
         this.port = port;
         resolve();
