@@ -108,7 +108,7 @@ describe('gateway-agent technician commands against pymodbus', () => {
       '--units',
       '1-8',
       '--timeout',
-      '150',
+      '500',
       '--json',
     ]);
     expect(r.code).toBe(0);
@@ -125,7 +125,7 @@ describe('gateway-agent technician commands against pymodbus', () => {
       '--units',
       '1-10',
       '--timeout',
-      '150',
+      '500',
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/3 unit\(s\) answered on rtu:.*: 1, 2, 9/);

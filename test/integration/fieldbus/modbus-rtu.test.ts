@@ -139,7 +139,7 @@ describe('Modbus RTU against pymodbus over a socat pty pair', () => {
       scheduler.submit({
         device: `unit:${unit}`,
         priority: 'poll',
-        timeoutMs: 300,
+        timeoutMs: 600,
         run: (d) => client.readHoldingRegisters(unit, 0, 1, d),
       });
     const codes: string[] = [];

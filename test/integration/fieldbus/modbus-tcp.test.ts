@@ -168,7 +168,7 @@ describe('Modbus TCP against pymodbus', () => {
       scheduler.submit({
         device: `unit:${unit}`,
         priority: 'poll',
-        timeoutMs: 300,
+        timeoutMs: 600,
         run: (d) => client.readHoldingRegisters(unit, 0, 1, d),
       });
     for (let i = 0; i < 3; i++) {
