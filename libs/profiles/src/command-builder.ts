@@ -210,17 +210,19 @@ function* combinations(
 
 function checkReferences(
   cmd: string,
-  def: CommandDefinition,
+  parameters: readonly CommandParameter[],
+  steps: readonly (CommandStep | undefined)[],
   profile: DeviceProfile,
   broken: readonly string[],
   issues: IssueCollector,
 ): boolean {
-  const params = new Map(def.parameters.map((p) => [p.name, p]));
+  const params = new Map(parameters.map((p) => [p.name, p]));
   const used = new Set<string>();
   let touchesBroken = false;
   const points = pointIndex(profile);
   const hasSerial = profile.transports.some((t) => t.kind === 'serial');
-  (def.steps ?? []).forEach((s, i) => {
+  steps.forEach((s, i) => {
+    if (!s) return;
     const at = (f: string): string => `commands.${cmd}.steps.${i}.${f}`;
     const exprs: [string, string][] = [];
     const templates: [string, string, 'write' | 'read'][] = [];
@@ -294,7 +296,7 @@ function checkReferences(
       }
     }
   });
-  for (const p of def.parameters) {
+  for (const p of parameters) {
     if (!used.has(p.name))
       issues.warn(`commands.${cmd}.parameters.${p.name}`, 'is not used by any step');
   }
@@ -372,6 +374,8 @@ export function buildCommands(
       buildParameter(cmd, n, d, issues),
     );
     const steps = c.steps.map((s, i) => buildStep(cmd, i, s, issues));
+    // References are checked on every step that parsed, so one bad step hides nothing else.
+    const touchesBroken = checkReferences(cmd, parameters, steps, profile, brokenPoints, issues);
     if (issues.issues.slice(before).some((i) => i.severity === 'error')) continue;
     const def: CommandDefinition = {
       name: cmd,
@@ -380,7 +384,6 @@ export function buildCommands(
       ...(c.safetyStop ? { safetyStop: { afterMs: c.safetyStop.afterMs } } : {}),
       steps: steps.filter((s): s is CommandStep => s !== undefined),
     };
-    const touchesBroken = checkReferences(cmd, def, profile, brokenPoints, issues);
     checkSafetyStop(cmd, def, issues);
     // A command on a point that failed validation is judged once that point is fixed.
     if (touchesBroken || issues.issues.slice(before).some((i) => i.severity === 'error')) continue;

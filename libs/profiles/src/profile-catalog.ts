@@ -47,7 +47,11 @@ export function defaultProfilesDir(): string {
 export async function loadProfileCatalog(
   dir: string = defaultProfilesDir(),
 ): Promise<ProfileCatalog> {
-  const files = (await readdir(dir, { withFileTypes: true }))
+  const entries = await readdir(dir, { withFileTypes: true }).catch((e: unknown) => {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : String(e);
+    throw new ProfileValidationError([{ file: dir, path: '', message: reason, severity: 'error' }]);
+  });
+  const files = entries
     .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name))
     .map((e) => e.name)
     .sort();

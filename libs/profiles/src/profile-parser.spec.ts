@@ -265,6 +265,7 @@ commands:
       'test-device.yaml: commands.bad.parameters.x.min: must not exceed max (5 > 1)',
       'test-device.yaml: commands.bad.parameters.x.default: must be 5..1 (got 7)',
       'test-device.yaml: commands.bad.steps.0: has write and delay; a step does exactly one thing',
+      'test-device.yaml: commands.bad.steps.1.write: no point "nope"',
     ]);
   });
 
@@ -313,6 +314,86 @@ ${steps}`;
 `;
     expect(errors('cam.yaml', cam(noStop, '    safetyStop: { afterMs: 30000 }\n'))).toEqual([
       'cam.yaml: commands.pan.safetyStop: the steps must end with a delay followed by the stop steps',
+    ]);
+  });
+
+  it('checks GPIO points, enum/bitfield maps and bit points', () => {
+    const text = `${HEADER}id: test-device
+vendor: Acme
+model: M1
+version: 1.0.0
+transports:
+  modbus-tcp: {}
+  gpio: {}
+points:
+  relay: { line: GPIO5, access: rw }
+  lamp: { line: GPIO6, access: rw, address: 3 }
+  door: { line: GPIO22, safeValue: true }
+  relay_copy: { line: GPIO5, access: rw }
+  flags: { table: input, address: 0, type: bitfield, bits: { 16: high } }
+  mode: { table: holding, address: 1, type: enum, enum: { -1: neg, 0: zero } }
+  alarm: { table: holding, address: 2, type: bool, bit: 3, access: rw }
+  watts: { table: input, address: 3, type: bool, scale: 2 }
+`;
+    expect(errors('test-device.yaml', text)).toEqual([
+      'test-device.yaml: points.lamp.address: does not apply to GPIO points',
+      'test-device.yaml: points.door.safeValue: applies to outputs only (access w or rw)',
+      'test-device.yaml: points.relay_copy.line: GPIO5 is already used by points.relay',
+      'test-device.yaml: points.flags.bits.16: bit index must be 0..15',
+      'test-device.yaml: points.mode.enum.-1: raw value must fit uint16 (0..65535)',
+      'test-device.yaml: points.alarm.bit: a bit inside a register cannot be written on its own (access must be r)',
+      'test-device.yaml: points.watts.scale: applies to numeric points only (type is bool)',
+    ]);
+  });
+
+  it('checks Pelco-D arguments, placeholders and verification targets in command steps', () => {
+    const text = `${HEADER}id: test-device
+vendor: Acme
+model: M1
+version: 1.0.0
+transports:
+  serial: { protocol: pelco-d }
+  gpio: {}
+points:
+  relay: { line: GPIO5, access: rw }
+commands:
+  go:
+    parameters:
+      n: { type: number, min: 1, max: 3 }
+    steps:
+      - pelco: { command: goto-preset, preset: n, speed: 3 }
+      - { write: 'relay_{n}', value: true }
+  check:
+    steps:
+      - { write: relay, value: true, verify: true }
+  preset:
+    steps:
+      - pelco: { command: set-preset }
+  typo:
+    steps:
+      - { write: relay, value: 'ture' }
+`;
+    expect(errors('test-device.yaml', text)).toEqual([
+      'test-device.yaml: commands.go.steps.0.pelco.speed: unknown argument for goto-preset (takes: preset)',
+      'test-device.yaml: commands.go.steps.1.write: placeholder {n} needs an integer parameter with min and max',
+      'test-device.yaml: commands.check.steps.0.verify: read-back verification applies to Modbus writes only',
+      'test-device.yaml: commands.preset.steps.0.pelco.preset: is required for set-preset',
+      'test-device.yaml: commands.typo.steps.0.value: "ture" is not a parameter of typo (parameters: none)',
+    ]);
+  });
+
+  it('does not cascade: a command on a point that failed validation is not reported again', () => {
+    const text = profile(`points:
+  level: { table: holding, address: 1, type: uint16, access: rw, scael: 2 }
+commands:
+  set:
+    parameters:
+      v: { type: integer, min: 0, max: 10 }
+    steps:
+      - { write: level, value: v }
+`);
+    expect(errors('test-device.yaml', text)).toEqual([
+      'test-device.yaml: points.level.scael: unknown property (did you mean "scale"?)',
     ]);
   });
 
