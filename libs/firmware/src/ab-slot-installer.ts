@@ -263,19 +263,27 @@ export class AbSlotInstaller implements SlotInstaller {
    * (success is "runs the new version after restart", never "installed"). With `slot`, also checks
    * the caller runs that slot; committing the already committed slot again is a no-op.
    */
-  async commit(expected: { slot?: AbSlot } = {}): Promise<InstallerStatus> {
+  async commit(expected: { slot?: AbSlot; version?: string } = {}): Promise<InstallerStatus> {
     this.step('commit:before', {});
     await this.store.update((s) => {
       const t = s.trial;
       if (!t) {
-        if (expected.slot && s.committed?.slot === expected.slot)
+        const c = s.committed;
+        if (
+          expected.slot &&
+          c?.slot === expected.slot &&
+          (expected.version ?? c.version) === c.version
+        )
           return { state: s, result: undefined };
         throw new FirmwareError(FirmwareErrorCode.NO_TRIAL, 'there is no pending trial to commit');
       }
-      if (expected.slot && expected.slot !== t.slot)
+      if (
+        (expected.slot && expected.slot !== t.slot) ||
+        (expected.version && expected.version !== t.version)
+      )
         throw new FirmwareError(
           FirmwareErrorCode.NOT_TRIAL_SLOT,
-          `slot ${expected.slot} cannot commit: the trial is ${t.version} in slot ${t.slot}`,
+          `${expected.version ?? 'the caller'} in slot ${expected.slot ?? '?'} cannot commit: the trial is ${t.version} in slot ${t.slot}`,
         );
       if (s.booted?.slot !== t.slot || !s.booted.trial)
         throw new FirmwareError(

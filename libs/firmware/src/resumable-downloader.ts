@@ -13,8 +13,9 @@ export interface DownloadSource {
 }
 
 /**
- * Called before the first request with `refresh: false`, and once with `refresh: true` when the server
- * answers 401/403 (expired URL or token).
+ * Called before the first request with `refresh: false`, and with `refresh: true` when the server
+ * answers 401/403 (expired URL or token). A 401/403 right after a refresh is final; once the refreshed
+ * source has delivered bytes, a later expiry may refresh again.
  */
 export type DownloadSourceProvider = (request: { refresh: boolean }) => Promise<DownloadSource>;
 
@@ -208,6 +209,8 @@ export class ResumableDownloader {
       } else if (progress.startedAt !== undefined) {
         resumedSinceZero = true;
       }
+      // Credentials that fetched bytes worked; a later 401/403 (expiry mid-download) may refresh again.
+      if (progress.received > 0) refreshed = false;
 
       switch (outcome.kind) {
         case 'done':

@@ -63,7 +63,7 @@ export class TrialHandle {
 
   /** Commits this process's slot. Idempotent; refuses if this slot is not the pending trial. */
   commit(): Promise<InstallerStatus> {
-    return this.installer.commit({ slot: this.slot });
+    return this.installer.commit({ slot: this.slot, version: this.version });
   }
 
   /** Gives up the trial from inside; exit with RESTART_EXIT_CODE afterwards to run the committed slot. */

@@ -1,5 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import {
   type DownloadProgress,
   type ResumableDownloaderOptions,
 } from '@fleet/firmware';
+import { ensureFirmwareBuilt, firmwareDistUrl } from '../../support/firmware/firmware-build.js';
 import { RangeServer } from '../../support/firmware/range-server.js';
 
 const SIZE = 3 * 1024 * 1024 + 123;
@@ -18,6 +21,7 @@ const content = randomBytes(SIZE);
 const expected = { sha256: createHash('sha256').update(content).digest('hex'), size: SIZE };
 
 let server: RangeServer;
+const children: ChildProcess[] = [];
 let dir: string;
 let dest: string;
 
@@ -49,6 +53,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
   await server.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -233,6 +238,74 @@ describe('ResumableDownloader against a real HTTP server', () => {
     );
     expect(error.code).toBe(FirmwareErrorCode.DOWNLOAD_REJECTED);
     expect(server.requests).toHaveLength(2);
+  });
+
+  it('refreshes again when credentials expire later in a long download', async () => {
+    server.validTokens = new Set(['t0']);
+    server.cutAfter(600_000, 600_000);
+    let calls = 0;
+    const asked: boolean[] = [];
+    const result = await downloader().download({
+      source: ({ refresh }) => {
+        asked.push(refresh);
+        return Promise.resolve({
+          url: server.url,
+          headers: { Authorization: `Bearer t${calls++}` },
+        });
+      },
+      dest,
+      expected,
+      onProgress: (p) => {
+        // Each token expires once it has carried part of the download.
+        if (p.received > 300_000 && p.attempt === 1) server.validTokens = new Set(['t1']);
+        if (p.received > 900_000 && p.attempt === 3) server.validTokens = new Set(['t2']);
+      },
+    });
+    expect(asked).toEqual([false, true, true]);
+    expect(server.requests.map((r) => r.status)).toEqual([200, 401, 206, 401, 206]);
+    expect(result.sha256).toBe(expected.sha256);
+  });
+
+  it('resumes after the downloading process was killed with SIGKILL', async () => {
+    ensureFirmwareBuilt();
+    const script = join(dir, 'download.mjs');
+    await writeFile(
+      script,
+      `const { NodeHttpClient, ResumableDownloader } = await import(process.env.FIRMWARE_LIB_URL);
+const [url, dest, sha256, size] = process.argv.slice(2);
+await new ResumableDownloader({ http: new NodeHttpClient() }).download({
+  source: url, dest, expected: { sha256, size: Number(size) },
+  onProgress: (p) => { if (p.received >= 1_200_000) process.kill(process.pid, 'SIGKILL'); },
+});
+console.log('finished');
+`,
+    );
+    // Async spawn: the server lives in this process and must keep serving meanwhile.
+    const child = spawn(
+      process.execPath,
+      [script, server.url, dest, expected.sha256, String(expected.size)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FIRMWARE_LIB_URL: firmwareDistUrl },
+      },
+    );
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const [, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    expect(signal, output).toBe('SIGKILL');
+    const leftOver = (await stat(`${dest}.part`)).size;
+    expect(leftOver).toBeGreaterThanOrEqual(1_200_000);
+
+    const result = await downloader().download({ source: server.url, dest, expected });
+    expect(result).toMatchObject({ resumedFrom: leftOver, attempts: 1 });
+    expect(server.requests.at(-1)).toMatchObject({
+      range: `bytes=${leftOver}-`,
+      ifRange: server.currentEtag,
+      status: 206,
+    });
+    expect((await readFile(dest)).equals(content)).toBe(true);
   });
 
   it('refuses an artifact of the wrong size before storing it, and one with the wrong hash after', async () => {

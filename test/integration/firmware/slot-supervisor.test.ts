@@ -20,6 +20,7 @@ let v1: BuiltBundle;
 let v2: BuiltBundle;
 let v2crash: BuiltBundle;
 let v2hang: BuiltBundle;
+let v1crash: BuiltBundle;
 const gateways: SupervisedGateway[] = [];
 
 beforeAll(async () => {
@@ -29,6 +30,7 @@ beforeAll(async () => {
   v2 = await buildAgentBundle(work, '1.1.0', 'good');
   v2crash = await buildAgentBundle(work, '1.1.0', 'crash');
   v2hang = await buildAgentBundle(work, '1.1.0', 'hang');
+  v1crash = await buildAgentBundle(work, '1.0.0', 'crash');
 }, 180_000);
 
 afterEach(async () => {
@@ -162,6 +164,27 @@ describe('SlotSupervisor with real agent processes', () => {
       version: '1.0.0',
       lastRollback: { version: '1.1.0' },
     });
+  });
+});
+
+describe('SlotSupervisor restarts', () => {
+  it('restarts a crashing committed agent with backoff and stops cleanly on SIGINT', async () => {
+    const stateDir = await mkdtemp(join(work, 'gw-'));
+    await new AbSlotInstaller({ stateDir }).seed(v1crash.path);
+    const gateway = new SupervisedGateway(stateDir, { healthDeadlineMs: 20_000 });
+    gateways.push(gateway);
+    await gateway.startSupervisor();
+    await gateway.waitForEvents((e) => e.event === 'crash', 3, 'three crashes');
+    const status = await supervisorStatus(gateway);
+    expect(status.restarts).toBeGreaterThanOrEqual(2);
+    expect(status).toMatchObject({
+      slot: 'a',
+      version: '1.0.0',
+      trial: false,
+      lastExit: { code: 3 },
+    });
+    gateway.signalSupervisor('SIGINT');
+    expect(await gateway.supervisorExited()).toBe(0);
   });
 });
 

@@ -231,16 +231,28 @@ export class SupervisedGateway {
       .map((l) => JSON.parse(l) as AgentEvent);
   }
 
-  /** Waits until an event matching `match` has been logged, after `after` earlier events. */
+  /** Waits until an event matching `match` has been logged; returns the first one. */
   async waitForEvent(
     match: (e: AgentEvent) => boolean,
     what: string,
     timeoutMs = 20_000,
   ): Promise<AgentEvent> {
+    const [found] = await this.waitForEvents(match, 1, what, timeoutMs);
+    if (!found) throw new Error(`no ${what}`);
+    return found;
+  }
+
+  /** Waits until `count` events match; returns all matching events. */
+  async waitForEvents(
+    match: (e: AgentEvent) => boolean,
+    count: number,
+    what: string,
+    timeoutMs = 20_000,
+  ): Promise<AgentEvent[]> {
     const giveUpAt = Date.now() + timeoutMs;
     for (;;) {
-      const found = (await this.events()).find(match);
-      if (found) return found;
+      const found = (await this.events()).filter(match);
+      if (found.length >= count) return found;
       if (Date.now() > giveUpAt)
         throw new Error(
           `timed out waiting for ${what}\nevents:\n${JSON.stringify(await this.events(), null, 1)}\nlog:\n${await this.log()}`,
