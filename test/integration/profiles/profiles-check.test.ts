@@ -9,13 +9,16 @@ import { packageRoot } from '@fleet/common';
 const root = packageRoot();
 const script = join(root, 'dist/scripts/profiles-check.js');
 
-function newestSource(dir: string): number {
-  let newest = 0;
+/** Newest mtime of the files under `dir` that match (0 when there are none). */
+function newest(dir: string, match: (name: string) => boolean): number {
+  if (!existsSync(dir)) return 0;
+  let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+    if (e.isDirectory()) t = Math.max(t, newest(p, match));
+    else if (match(e.name)) t = Math.max(t, statSync(p).mtimeMs);
   }
-  return newest;
+  return t;
 }
 
 function run(
@@ -39,18 +42,25 @@ describe('npm run profiles:check (built script, real process)', () => {
   let dir: string;
 
   beforeAll(async () => {
+    // Build only when the compiled script or lib is older than its sources (specs are not built).
     const sources = Math.max(
-      newestSource(join(root, 'libs/profiles/src')),
+      newest(join(root, 'libs/profiles/src'), (n) => n.endsWith('.ts') && !n.endsWith('.spec.ts')),
       statSync(join(root, 'scripts/profiles-check.ts')).mtimeMs,
     );
-    if (!existsSync(script) || statSync(script).mtimeMs < sources) {
-      const built = spawnSync(process.execPath, ['scripts/build.js'], {
+    const built = existsSync(script)
+      ? Math.max(
+          statSync(script).mtimeMs,
+          newest(join(root, 'dist/libs/profiles/src'), (n) => n.endsWith('.js')),
+        )
+      : 0;
+    if (built < sources) {
+      const build = spawnSync(process.execPath, ['scripts/build.js'], {
         cwd: root,
         encoding: 'utf8',
         timeout: 170_000,
       });
-      if (built.status !== 0)
-        throw new Error(`npm run build failed:\n${built.stdout}\n${built.stderr}`);
+      if (build.status !== 0)
+        throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
     }
     dir = await mkdtemp(join(tmpdir(), 'profiles-check-'));
     await cp(join(root, 'device-profiles'), dir, { recursive: true });
