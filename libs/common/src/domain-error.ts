@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'gone'
   | 'too_large'
   | 'rate_limited'
   | 'unavailable'
@@ -44,8 +45,8 @@ export class InvalidInputError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  constructor(code: string, message: string) {
-    super('not_found', code, message);
+  constructor(code: string, message: string, details?: Readonly<Record<string, unknown>>) {
+    super('not_found', code, message, details);
   }
 }
 
@@ -56,14 +57,14 @@ export class ConflictError extends DomainError {
 }
 
 export class ForbiddenError extends DomainError {
-  constructor(code: string, message: string) {
-    super('forbidden', code, message);
+  constructor(code: string, message: string, details?: Readonly<Record<string, unknown>>) {
+    super('forbidden', code, message, details);
   }
 }
 
 export class UnauthenticatedError extends DomainError {
-  constructor(code: string, message: string) {
-    super('unauthenticated', code, message);
+  constructor(code: string, message: string, details?: Readonly<Record<string, unknown>>) {
+    super('unauthenticated', code, message, details);
   }
 }
 
@@ -80,5 +81,12 @@ export class RateLimitedError extends DomainError {
 export class UnavailableError extends DomainError {
   constructor(code: string, message: string) {
     super('unavailable', code, message);
+  }
+}
+
+/** The thing existed but is no longer usable (an expired claim code, a recalled release). */
+export class GoneError extends DomainError {
+  constructor(code: string, message: string, details?: Readonly<Record<string, unknown>>) {
+    super('gone', code, message, details);
   }
 }

@@ -3,6 +3,7 @@ export {
   ConflictError,
   DomainError,
   ForbiddenError,
+  GoneError,
   InvalidInputError,
   NotFoundError,
   RateLimitedError,

@@ -12,3 +12,12 @@ export {
   type SelectorTerm,
 } from './selector/selector.js';
 export * from './mqtt/index.js';
+export {
+  CLAIM_CODE_PATTERN,
+  EnrollmentRequestDto,
+  EnrollmentResponseDto,
+  GATEWAY_LIFECYCLES,
+  MqttCredentialsDto,
+  normalizeClaimCode,
+  type GatewayLifecycle,
+} from './enrollment/enrollment.contract.js';

@@ -52,6 +52,13 @@ export class AppConfig {
   /** Embedded broker listener when MQTT_URL is unset (1884: 1883 is often a system Mosquitto). */
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) MQTT_PORT = 1884;
   @IsString() MQTT_HOST = '0.0.0.0';
+  /** The broker address gateways are told to use at enrollment (default: derived from the request). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^mqtts?:\/\//, { message: 'must be a mqtt:// or mqtts:// URL' })
+  MQTT_PUBLIC_URL?: string;
+  /** Default lifetime of a claim code, seconds. */
+  @Transform(toInt) @IsInt() @Min(60) @Max(7 * 24 * 3600) CLAIM_TTL_SECONDS = 1800;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(toBool) @IsBoolean() LOG_PRETTY = false;
@@ -95,7 +102,14 @@ function flatten(errors: readonly ValidationError[]): string[] {
 export function loadAppConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
   const known = Object.keys(new AppConfig());
   const input: Record<string, string> = {};
-  for (const key of [...known, 'DATABASE_URL', 'MQTT_URL', 'ADMIN_TOKEN_FILE', 'PUBLIC_URL']) {
+  for (const key of [
+    ...known,
+    'DATABASE_URL',
+    'MQTT_URL',
+    'MQTT_PUBLIC_URL',
+    'ADMIN_TOKEN_FILE',
+    'PUBLIC_URL',
+  ]) {
     const value = env[key];
     if (value !== undefined) input[key] = value;
   }

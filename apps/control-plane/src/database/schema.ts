@@ -166,3 +166,54 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_log_tenant_at_idx').on(t.tenantId, t.id)],
 );
+
+/** Single-use, expiring codes a technician creates for a site; only the hash is stored. */
+export const claims = pgTable(
+  'claims',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    siteId: text('site_id').notNull(),
+    codeHash: text('code_hash').notNull(),
+    createdByUserId: uuid('created_by_user_id'),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    gatewayId: uuid('gateway_id'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    foreignKey({
+      columns: [t.tenantId, t.siteId],
+      foreignColumns: [sites.tenantId, sites.id],
+    }).onDelete('cascade'),
+    uniqueIndex('claims_code_hash_key').on(t.codeHash),
+    index('claims_tenant_site_idx').on(t.tenantId, t.siteId),
+  ],
+);
+
+/** A gateway's MQTT secret (hash only). The username is the gateway id. */
+export const gatewayCredentials = pgTable('gateway_credentials', {
+  gatewayId: uuid('gateway_id')
+    .primaryKey()
+    .references(() => gateways.id, { onDelete: 'cascade' }),
+  secretHash: text('secret_hash').notNull(),
+  createdAt: createdAt(),
+});
+
+/** Serial numbers from a factory manifest: they skip the approval step of sites that require it. */
+export const preauthorizedGateways = pgTable(
+  'preauthorized_gateways',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    serialNumber: text('serial_number').notNull(),
+    model: text('model').notNull(),
+    hardwareRevision: text('hardware_revision'),
+    siteId: text('site_id'),
+    createdAt: createdAt(),
+    enrolledAt: timestamp('enrolled_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.serialNumber] })],
+);
