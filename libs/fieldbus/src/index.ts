@@ -60,3 +60,11 @@ export {
 } from './runtime/command-executor.js';
 export { GpioLineRegistry } from './runtime/gpio-line-registry.js';
 export { staggerOffsetMs, evenStaggerMs } from './runtime/poll-stagger.js';
+export {
+  BusRegistry,
+  BusConflictError,
+  type BusRegistryOptions,
+  type ModbusBus,
+  type ModbusBusSpec,
+  type SerialBus,
+} from './runtime/bus-registry.js';

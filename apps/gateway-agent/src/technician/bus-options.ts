@@ -1,11 +1,5 @@
 import type { Command } from 'commander';
-import {
-  type ModbusClient,
-  ModbusRtuClient,
-  ModbusTcpClient,
-  type SerialSettings,
-  silentIntervalMs,
-} from '@fleet/fieldbus';
+import type { ModbusBusSpec, SerialSettings } from '@fleet/fieldbus';
 import type { Parity } from '@fleet/profiles';
 import { TechnicianError } from './technician.error.js';
 
@@ -18,9 +12,7 @@ export interface BusFlags {
   timeout?: string;
 }
 
-export type BusChoice =
-  | { kind: 'modbus-rtu'; path: string; serial: SerialSettings }
-  | { kind: 'modbus-tcp'; host: string; port: number };
+export type BusChoice = ModbusBusSpec;
 
 export function addBusOptions(cmd: Command, opts: { baudRequired: boolean }): Command {
   return cmd
@@ -91,15 +83,6 @@ export function parseBus(
     kind: 'modbus-rtu',
     path: flags.rtu ?? '',
     serial: { baudRate: baud, parity, dataBits: defaults?.dataBits ?? 8, stopBits },
-  };
-}
-
-export function clientFor(bus: BusChoice): { client: ModbusClient; silentMs: number } {
-  if (bus.kind === 'modbus-tcp')
-    return { client: new ModbusTcpClient({ host: bus.host, port: bus.port }), silentMs: 0 };
-  return {
-    client: new ModbusRtuClient({ path: bus.path, ...bus.serial }),
-    silentMs: silentIntervalMs(bus.serial.baudRate),
   };
 }
 

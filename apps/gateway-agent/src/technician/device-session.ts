@@ -1,13 +1,11 @@
 import {
-  BusScheduler,
+  BusRegistry,
   CommandExecutor,
   DevicePoller,
   GpioLineRegistry,
   type ModbusDevice,
   modbusTransport,
   OnoffGpioController,
-  SerialPortLink,
-  silentIntervalMs,
   type SerialTarget,
 } from '@fleet/fieldbus';
 import {
@@ -15,7 +13,7 @@ import {
   loadProfileCatalog,
   type SerialProtocolDefaults,
 } from '@fleet/profiles';
-import { type BusFlags, clientFor, parseBus, positiveInt } from './bus-options.js';
+import { type BusFlags, parseBus, positiveInt } from './bus-options.js';
 import { TechnicianError } from './technician.error.js';
 
 export interface DeviceFlags extends BusFlags {
@@ -49,7 +47,8 @@ export async function openDeviceSession(flags: DeviceFlags): Promise<DeviceSessi
     (t): t is SerialProtocolDefaults => t.kind === 'serial',
   );
   const hasGpio = profile.transports.some((t) => t.kind === 'gpio');
-  const closers: (() => Promise<void>)[] = [];
+  const registry = new BusRegistry();
+  const closers: (() => Promise<void>)[] = [() => registry.closeAll()];
   const session: DeviceSession = {
     profile,
     poller: () => {
@@ -73,7 +72,7 @@ export async function openDeviceSession(flags: DeviceFlags): Promise<DeviceSessi
         ...(session.gpio ? { gpio: session.gpio } : {}),
       }),
     close: async () => {
-      for (const c of closers.reverse()) await c().catch(() => undefined);
+      for (const c of [...closers].reverse()) await c().catch(() => undefined);
     },
   };
 
@@ -85,7 +84,7 @@ export async function openDeviceSession(flags: DeviceFlags): Promise<DeviceSessi
         2,
       );
     const address = positiveInt(flags.unit, '--unit', 1, 255) ?? serialProto.defaultAddress;
-    const link = new SerialPortLink(flags.serial, {
+    const { link, scheduler } = registry.serial(flags.serial, {
       ...serialProto.serial,
       ...(flags.baud
         ? {
@@ -94,11 +93,6 @@ export async function openDeviceSession(flags: DeviceFlags): Promise<DeviceSessi
           }
         : {}),
     });
-    const scheduler = new BusScheduler({
-      busId: `serial:${flags.serial}`,
-      silentIntervalMs: 0,
-      retries: 0,
-    });
     session.serial = {
       link,
       scheduler,
@@ -106,10 +100,6 @@ export async function openDeviceSession(flags: DeviceFlags): Promise<DeviceSessi
       timeoutMs: serialProto.timeoutMs,
     };
     session.serialAddress = address;
-    closers.push(
-      () => link.close(),
-      () => scheduler.close(),
-    );
   } else if (flags.rtu || flags.tcp) {
     const unitId = positiveInt(flags.unit, '--unit', 1, 247);
     if (unitId === undefined)
@@ -120,11 +110,7 @@ export async function openDeviceSession(flags: DeviceFlags): Promise<DeviceSessi
     if (!transport)
       throw new TechnicianError('NO_MODBUS', `profile ${profile.id} has no Modbus transport`, 2);
     const timeoutMs = positiveInt(flags.timeout, '--timeout', 10, 60_000) ?? transport.timeoutMs;
-    const { client } = clientFor(bus);
-    const scheduler = new BusScheduler({
-      busId: client.busId,
-      silentIntervalMs: bus.kind === 'modbus-rtu' ? silentIntervalMs(bus.serial.baudRate) : 0,
-    });
+    const { client, scheduler } = registry.modbus(bus);
     session.modbus = {
       id: `${profile.id}@${unitId}`,
       profile,
@@ -133,10 +119,6 @@ export async function openDeviceSession(flags: DeviceFlags): Promise<DeviceSessi
       client,
       scheduler,
     };
-    closers.push(
-      () => client.close(),
-      () => scheduler.close(),
-    );
   } else if (!hasGpio) {
     throw new TechnicianError(
       'BAD_OPTION',

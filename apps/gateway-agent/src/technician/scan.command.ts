@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
-import { BusScheduler, ModbusError } from '@fleet/fieldbus';
-import {
-  addBusOptions,
-  type BusFlags,
-  clientFor,
-  parseBus,
-  parseUnits,
-  positiveInt,
-} from './bus-options.js';
+import { BusRegistry, ModbusError } from '@fleet/fieldbus';
+import { addBusOptions, type BusFlags, parseBus, parseUnits, positiveInt } from './bus-options.js';
 import { describeError } from './output.js';
 import { TechnicianError } from './technician.error.js';
 
@@ -28,13 +21,11 @@ export function registerScanCommand(program: Command): void {
       const bus = parseBus(flags, undefined, true);
       const units = parseUnits(flags.units);
       const timeoutMs = positiveInt(flags.timeout, '--timeout', 10, 60_000) ?? 200;
-      const { client, silentMs } = clientFor(bus);
-      const scheduler = new BusScheduler({
-        busId: client.busId,
-        silentIntervalMs: silentMs,
-        retries: 0,
-        health: { offlineAfter: 1_000_000 },
+      // A scan probes each unit once: no retries, and no unit is ever skipped as offline.
+      const registry = new BusRegistry({
+        scheduler: { retries: 0, health: { offlineAfter: Infinity } },
       });
+      const { client, scheduler } = registry.modbus(bus);
       const hits: ScanHit[] = [];
       try {
         await client.connect({ timeoutMs: Math.max(timeoutMs, 2000) });
@@ -73,8 +64,7 @@ export function registerScanCommand(program: Command): void {
           `scan of ${client.busId} failed: ${describeError(err)}`,
         );
       } finally {
-        await scheduler.close();
-        await client.close();
+        await registry.closeAll();
       }
       if (flags.json) {
         process.stdout.write(
