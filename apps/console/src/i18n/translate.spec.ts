@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { en } from './messages-en.js';
+import { vi } from './messages-vi.js';
+import { browserLocale, translator } from './translate.js';
+
+describe('translator', () => {
+  it('fills placeholders and formats numbers for the language', () => {
+    expect(translator('en')('commands.matches', { count: 12500 })).toBe(
+      'The selector matches 12,500 devices.',
+    );
+    expect(translator('vi')('commands.matches', { count: 12500 })).toBe(
+      'Bộ chọn khớp với 12.500 thiết bị.',
+    );
+  });
+
+  it('has a Vietnamese text for every English message, with the same placeholders', () => {
+    const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      expect(vi[key].length, key).toBeGreaterThan(0);
+      expect(placeholders(vi[key]), key).toEqual(placeholders(en[key]));
+    }
+  });
+
+  it('picks Vietnamese for browsers that prefer it', () => {
+    expect(browserLocale(['vi-VN', 'en'])).toBe('vi');
+    expect(browserLocale(['en-US'])).toBe('en');
+  });
+});
