@@ -134,7 +134,7 @@ export function validateGatewayConfig(message: GatewayConfigMessage): ConfigVerd
         );
         return;
       }
-      pathOwners.set(spec.path, { kind: spec.kind, owner: device.id });
+      if (!other) pathOwners.set(spec.path, { kind: spec.kind, owner: device.id });
     }
     const bus = buses.get(busId);
     if (bus) {

@@ -2,12 +2,12 @@ import type { ConfigAckMessage, GatewayConfigMessage, ValidationIssue } from '@f
 import type { AgentLogger } from '../agent/agent-logger.js';
 import type { ConfigStore } from './config.store.js';
 import { validateGatewayConfig, type ValidatedConfig } from './config-validator.js';
-import type { DeviceRuntime } from './device-runtime.js';
-import { planRuntime } from './runtime-plan.js';
+import { planRuntime, type RuntimePlan } from './runtime-plan.js';
 
 export interface ConfigServiceDeps {
-  store: ConfigStore;
-  runtime: DeviceRuntime;
+  store: Pick<ConfigStore, 'load' | 'save'>;
+  /** The device runtime: moves from the running plan to the given one. */
+  runtime: { apply(plan: RuntimePlan): Promise<unknown> };
   /** Sends a config/ack (through the outbox). */
   ack: (message: ConfigAckMessage) => Promise<unknown>;
   logger: AgentLogger;

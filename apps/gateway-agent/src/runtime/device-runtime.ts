@@ -100,8 +100,8 @@ interface DeviceHandle {
   derivedHealth: DeviceHealthState;
   lastError?: string;
   lastReportAt?: number;
-  /** The failing points last logged, so a persistent failure is logged once. */
-  failingSignature: string;
+  /** Per poll group, the failure codes last logged, so a persistent failure is logged once. */
+  failing: Map<string, string>;
 }
 
 const HEALTH_OF: Readonly<Record<DeviceHealthSnapshot['state'], DeviceHealthState>> = {
@@ -330,7 +330,7 @@ export class DeviceRuntime {
 
   private startDevice(planned: PlannedDevice): void {
     const log = this.options.logger.child({ deviceId: planned.id, busId: planned.busId });
-    const handle: DeviceHandle = { planned, derivedHealth: 'ok', failingSignature: '' };
+    const handle: DeviceHandle = { planned, derivedHealth: 'ok', failing: new Map() };
     const { connection, profile } = planned;
     const bus = planned.busId === undefined ? undefined : this.buses.get(planned.busId);
     const readable = pollPlanInput(profile).length > 0;
@@ -386,16 +386,24 @@ export class DeviceRuntime {
 
   private onReport(handle: DeviceHandle, report: ReadingReport, log: AgentLogger): void {
     handle.lastReportAt = report.at;
-    const failing = Object.entries(report.errors)
-      .map(([point, failure]) => `${point}:${failure.code}`)
+    const failures = Object.values(report.errors);
+    const codes: Record<string, number> = {};
+    for (const f of failures) codes[f.code] = (codes[f.code] ?? 0) + 1;
+    // Logged when the kind of failure of a poll group changes, not on every cycle.
+    const signature = Object.entries(codes)
+      .map(([code, n]) => `${code}:${n}`)
       .sort()
       .join(',');
-    const failures = Object.values(report.errors);
-    if (failing !== handle.failingSignature) {
-      handle.failingSignature = failing;
-      if (failing)
-        log.warn({ group: report.group, errors: report.errors }, 'points could not be read');
-      else log.info({ group: report.group }, 'all points read again');
+    if (signature !== (handle.failing.get(report.group) ?? '')) {
+      handle.failing.set(report.group, signature);
+      if (failures[0]) {
+        log.warn(
+          { group: report.group, failing: failures.length, codes, first: failures[0].message },
+          'points could not be read',
+        );
+      } else {
+        log.info({ group: report.group }, 'all points read again');
+      }
     }
     if (failures[0]) handle.lastError = `${failures[0].code}: ${failures[0].message}`;
     if (!handle.modbus && !handle.serialKey) {

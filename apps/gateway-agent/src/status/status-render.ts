@@ -127,7 +127,7 @@ export function renderStatus(
   if (status.devices.length > 0) {
     out.push(
       table([
-        ['DEVICE', 'PROFILE', 'BUS', 'ADDRESS', 'HEALTH', 'LAST READ', 'LAST ERROR'],
+        ['DEVICE', 'PROFILE', 'BUS', 'ADDRESS', 'HEALTH', 'LAST REPLY', 'LAST ERROR'],
         ...status.devices.map((d) => [
           d.id,
           d.profileId,
