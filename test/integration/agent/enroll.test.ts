@@ -1,6 +1,7 @@
 // `gateway-agent enroll` (the built CLI, a real process) against a small HTTP server that checks
 // each request against the enrollment contract and answers as the control plane would.
 import {
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -218,6 +219,18 @@ describe('gateway-agent enroll against an HTTP enrollment endpoint', () => {
     expect(existsSync(join(dir, 'config.json'))).toBe(false);
     expect(existsSync(join(dir, 'outbox'))).toBe(false);
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'run as root, hands identity.json to the owner of the state directory (the service user)',
+    async () => {
+      const dir = freshDir();
+      chownSync(dir, 65534, 65534);
+      const run = await enroll(dir, '7KQ2-M9XD-4TZA', ['--serial', 'gw-root']);
+      expect(run.code).toBe(0);
+      const stat = statSync(join(dir, 'identity.json'));
+      expect([stat.uid, stat.gid, stat.mode & 0o777]).toEqual([65534, 65534, 0o600]);
+    },
+  );
 
   it('says an enrolled gateway is pending approval', async () => {
     const run = await enroll(freshDir(), 'PEND-1NG0-C0DE', ['--serial', 'gw-p']);

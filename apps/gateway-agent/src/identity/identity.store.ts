@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { plainToInstance, Type } from 'class-transformer';
 import {
@@ -132,8 +132,13 @@ export class IdentityStore {
   async save(identity: StoredIdentity): Promise<void> {
     await ensureStateDir(this.stateDir);
     await writeJsonFile(this.path, identity, { mode: 0o600 });
-    // The mode of an existing file survives rename of a new one only if we set it: be explicit.
     await chmod(this.path, 0o600);
+    // `sudo gateway-agent enroll` writes as root into a state dir the service user owns: hand the
+    // file to that user, or the service could not read its own credentials.
+    if (process.getuid?.() === 0) {
+      const dir = await stat(this.stateDir);
+      if (dir.uid !== 0) await chown(this.path, dir.uid, dir.gid);
+    }
   }
 }
 
