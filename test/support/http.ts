@@ -40,12 +40,18 @@ export function apiClient(baseUrl: string, defaults: Record<string, string> = {}
     } else if (options.raw !== undefined) {
       headers['content-type'] ??= 'application/json';
     }
+    const abort = new AbortController();
     const response = await fetch(baseUrl + path, {
       method,
       headers,
       body,
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.any([abort.signal, AbortSignal.timeout(30_000)]),
     });
+    if (response.headers.get('content-type')?.includes('text/event-stream')) {
+      // An event stream never ends: report that it opened, and hang up.
+      abort.abort();
+      return { status: response.status, body: undefined as T, headers: response.headers };
+    }
     const text = await response.text();
     let parsed: unknown = text;
     if (text && response.headers.get('content-type')?.includes('json')) parsed = JSON.parse(text);

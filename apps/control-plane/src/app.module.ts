@@ -1,6 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import type { Logger } from 'pino';
 import { AuditModule } from './audit/audit.module.js';
+import { EventsModule } from './events/events.module.js';
+import { GatewayLinkModule } from './gateway-link/gateway-link.module.js';
+import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CoreModule, type CoreResources } from './core.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -10,12 +14,15 @@ import { TenantsModule } from './tenants/tenants.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(resources: CoreResources): DynamicModule {
+  static forRoot(resources: CoreResources, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
         CoreModule.forRoot(resources),
         DiscoveryModule,
+        EventsModule,
+        GatewayLinkModule.forRoot(logger),
+        ProvisioningModule,
         TenantsModule,
         AuthModule,
         RegistryModule,

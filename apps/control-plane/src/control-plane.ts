@@ -2,11 +2,11 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { loadProfileCatalog } from '@fleet/profiles';
+import { defaultProfilesDir, loadProfileCatalog } from '@fleet/profiles';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { AuditService } from './audit/audit.service.js';
@@ -81,6 +81,16 @@ export async function startControlPlane(
     logger.info({ database: database.kind, location: database.location }, 'database ready');
 
     const profiles = await loadProfileCatalog();
+    const profileSources = new Map(
+      await Promise.all(
+        profiles
+          .list()
+          .map(
+            async (p) =>
+              [p.id, await readFile(join(defaultProfilesDir(), p.source), 'utf8')] as const,
+          ),
+      ),
+    );
 
     const adapter = new FastifyAdapter({
       bodyLimit: config.BODY_LIMIT_BYTES,
@@ -88,11 +98,19 @@ export async function startControlPlane(
       trustProxy: true,
     });
     const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({ config, database, redis, profiles }),
+      AppModule.forRoot({ config, database, redis, profiles, profileSources }, logger),
       adapter,
       { logger: new PinoNestLogger(logger), bufferLogs: true, abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();
+    // Factory manifests arrive as CSV text.
+    fastify.addContentTypeParser(
+      'text/csv',
+      { parseAs: 'string', bodyLimit: config.BODY_LIMIT_BYTES * 8 },
+      (_req, body, done) => {
+        done(null, body);
+      },
+    );
     registerHttpHooks(fastify, {
       audit: app.get(AuditService),
       metrics: app.get(MetricsService),

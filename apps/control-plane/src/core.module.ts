@@ -8,7 +8,7 @@ import { DATABASE, DATABASE_HANDLE } from './database/database.tokens.js';
 import { READINESS_CHECKS, type ReadinessCheck } from './health/readiness.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { REDIS } from './redis/redis.tokens.js';
-import { PROFILE_CATALOG } from './registry/profile-catalog.service.js';
+import { PROFILE_CATALOG, PROFILE_SOURCES } from './registry/profile-catalog.service.js';
 
 /** External resources opened before Nest starts, so start-up failures are explained plainly. */
 export interface CoreResources {
@@ -16,6 +16,8 @@ export interface CoreResources {
   database: DatabaseHandle;
   redis: Redis;
   profiles: ProfileCatalog;
+  /** The YAML text of each profile (sent to gateways, which validate it themselves). */
+  profileSources: ReadonlyMap<string, string>;
   /** Extra readiness checks (e.g. the MQTT broker), added by the modules that own them. */
   readiness?: ReadinessCheck[];
 }
@@ -49,6 +51,7 @@ export class CoreModule {
         { provide: DATABASE, useValue: resources.database.db },
         { provide: REDIS, useValue: resources.redis },
         { provide: PROFILE_CATALOG, useValue: resources.profiles },
+        { provide: PROFILE_SOURCES, useValue: resources.profileSources },
         { provide: READINESS_CHECKS, useValue: checks },
         MetricsService,
       ],
@@ -58,6 +61,7 @@ export class CoreModule {
         DATABASE,
         REDIS,
         PROFILE_CATALOG,
+        PROFILE_SOURCES,
         READINESS_CHECKS,
         MetricsService,
       ],

@@ -120,7 +120,13 @@ export class AccessGuard implements CanActivate {
 
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (!header) return undefined;
+  if (!header) {
+    // Browsers' EventSource cannot send headers: event streams may carry the token in the query.
+    const accepts = request.headers.accept ?? '';
+    const query = request.query as Record<string, unknown> | undefined;
+    const token = query?.access_token;
+    return accepts.includes('text/event-stream') && typeof token === 'string' ? token : undefined;
+  }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1] ?? '';
 }

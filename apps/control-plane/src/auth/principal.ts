@@ -26,6 +26,8 @@ export interface RequestContext {
   auditAction?: string;
   auditTargetType?: string;
   auditTargetId?: string;
+  /** For public routes (enrollment): the tenant the request turned out to concern. */
+  auditTenantId?: string;
 }
 
 declare module 'fastify' {

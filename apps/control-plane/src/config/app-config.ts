@@ -57,6 +57,22 @@ export class AppConfig {
   @IsOptional()
   @Matches(/^mqtts?:\/\//, { message: 'must be a mqtt:// or mqtts:// URL' })
   MQTT_PUBLIC_URL?: string;
+  /** The control plane's own broker account (external broker: holds the dynamic-security admin role). */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() MQTT_USERNAME?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() MQTT_PASSWORD?: string;
+  /** Stable per replica so the broker keeps the session across restarts (default control-plane-<host>). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/)
+  MQTT_CLIENT_ID?: string;
+  /** Replicas sharing this MQTT 5 shared-subscription group split the uplinks (external broker). */
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/) MQTT_SHARED_GROUP = 'control-plane';
+  /** A gateway whose last heartbeat is older than this is marked offline. */
+  @Transform(toInt) @IsInt() @Min(10) PRESENCE_STALE_SECONDS = 120;
+  /** An offline status waits this long for a quick reconnect before it counts. */
+  @Transform(toInt) @IsInt() @Min(0) PRESENCE_DEBOUNCE_MS = 3000;
+  /** Telemetry older than this is deleted. */
+  @Transform(toInt) @IsInt() @Min(1) TELEMETRY_RETENTION_DAYS = 30;
   /** Default lifetime of a claim code, seconds. */
   @Transform(toInt) @IsInt() @Min(60) @Max(7 * 24 * 3600) CLAIM_TTL_SECONDS = 1800;
 
@@ -81,6 +97,18 @@ export class AppConfig {
   }
 }
 
+// Optional variables have no default, so they are not own keys of a fresh AppConfig.
+const OPTIONAL_KEYS = [
+  'DATABASE_URL',
+  'MQTT_URL',
+  'MQTT_PUBLIC_URL',
+  'MQTT_USERNAME',
+  'MQTT_PASSWORD',
+  'MQTT_CLIENT_ID',
+  'ADMIN_TOKEN_FILE',
+  'PUBLIC_URL',
+];
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -102,14 +130,7 @@ function flatten(errors: readonly ValidationError[]): string[] {
 export function loadAppConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
   const known = Object.keys(new AppConfig());
   const input: Record<string, string> = {};
-  for (const key of [
-    ...known,
-    'DATABASE_URL',
-    'MQTT_URL',
-    'MQTT_PUBLIC_URL',
-    'ADMIN_TOKEN_FILE',
-    'PUBLIC_URL',
-  ]) {
+  for (const key of [...known, ...OPTIONAL_KEYS]) {
     const value = env[key];
     if (value !== undefined) input[key] = value;
   }

@@ -109,6 +109,14 @@ export const gateways = pgTable(
     connectivity: text('connectivity').notNull().default('offline'),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
     connectivityChangedAt: timestamp('connectivity_changed_at', { withTimezone: true }),
+    /** Ordering of presence messages: within one agent boot by seq, across boots by timestamp. */
+    presenceBootId: text('presence_boot_id'),
+    presenceSeq: integer('presence_seq'),
+    presenceTs: timestamp('presence_ts', { withTimezone: true, precision: 3 }),
+    /** Desired configuration version (bumped on every device change) and what the agent applied. */
+    configVersion: integer('config_version').notNull().default(1),
+    configAppliedVersion: integer('config_applied_version'),
+    configError: text('config_error'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -217,3 +225,44 @@ export const preauthorizedGateways = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.serialNumber] })],
 );
+
+/** Time series of device readings. Numbers in `num`; booleans, strings and flag sets in `val`. */
+export const telemetry = pgTable(
+  'telemetry',
+  {
+    tenantId: text('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    point: text('point').notNull(),
+    ts: timestamp('ts', { withTimezone: true, precision: 3 }).notNull(),
+    num: doublePrecision('num'),
+    val: jsonb('val'),
+  },
+  // At-least-once delivery from gateways: a redelivered reading hits this key and is ignored.
+  (t) => [primaryKey({ columns: [t.deviceId, t.point, t.ts] }), index('telemetry_ts_idx').on(t.ts)],
+);
+
+/** The latest value of every point of every device. */
+export const deviceState = pgTable(
+  'device_state',
+  {
+    tenantId: text('tenant_id').notNull(),
+    deviceId: uuid('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    point: text('point').notNull(),
+    ts: timestamp('ts', { withTimezone: true, precision: 3 }).notNull(),
+    value: jsonb('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.point] })],
+);
+
+/** Per-device health as the gateway last reported it (online, suspect, offline). */
+export const deviceHealth = pgTable('device_health', {
+  deviceId: uuid('device_id')
+    .primaryKey()
+    .references(() => devices.id, { onDelete: 'cascade' }),
+  tenantId: text('tenant_id').notNull(),
+  state: text('state').notNull(),
+  ts: timestamp('ts', { withTimezone: true, precision: 3 }).notNull(),
+  error: jsonb('error'),
+});

@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { filter, map, merge, interval, type Observable } from 'rxjs';
+import { filter, interval, map, merge, startWith, type Observable } from 'rxjs';
 import type { Scope } from '../auth/principal.js';
 import { EventBusAdapter } from './event-bus.adapter.js';
 import type { FleetEvent, FleetEventKind } from './fleet-event.js';
@@ -35,6 +35,7 @@ export class FleetEvents implements OnApplicationBootstrap {
     const keepAlive = interval(15_000).pipe(
       map((): SseMessage => ({ type: 'keep-alive', data: {} })),
     );
-    return merge(events, keepAlive);
+    // The first message goes out at once, so clients (and proxies) see the stream open.
+    return merge(events, keepAlive).pipe(startWith<SseMessage>({ type: 'ready', data: { kinds } }));
   }
 }

@@ -76,6 +76,8 @@ export class ErrorFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
     const body = this.toBody(error, request);
+    const tenantId = error instanceof DomainError ? error.details?.tenantId : undefined;
+    if (typeof tenantId === 'string') request.fleet.auditTenantId = tenantId;
     if (error instanceof RateLimitedError)
       void reply.header('retry-after', String(error.retryAfterSeconds));
     void reply.status(body.statusCode).send(body);

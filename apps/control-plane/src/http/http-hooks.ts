@@ -36,7 +36,7 @@ export function registerHttpHooks(
     if (!MUTATING.has(request.method) || !request.url.startsWith('/api/')) return payload;
     const ctx = request.fleet;
     await deps.audit.record({
-      tenantId: ctx.scope?.tenantId ?? ctx.principal?.homeTenantId ?? null,
+      tenantId: ctx.scope?.tenantId ?? ctx.auditTenantId ?? ctx.principal?.homeTenantId ?? null,
       principal: ctx.principal,
       action:
         ctx.auditAction ??

@@ -8,8 +8,7 @@ import {
 } from '@fleet/common';
 import type { EnrollmentRequestDto, EnrollmentResponseDto } from '@fleet/contracts';
 import { FleetEvents } from '../events/fleet-events.service.js';
-import type { BrokerAccessControl } from '../mqtt/broker-access.port.js';
-import { BROKER_ACCESS, BROKER_ENDPOINT, type BrokerEndpoint } from './broker-access.token.js';
+import { BROKER_RUNTIME, type BrokerRuntime } from '../gateway-link/broker-runtime.js';
 import { hashClaimCode, hashGatewaySecret, newGatewaySecret } from './provisioning-secrets.js';
 import { ProvisioningRepository } from './provisioning.repository.js';
 
@@ -19,8 +18,7 @@ export class EnrollmentService {
 
   constructor(
     private readonly repo: ProvisioningRepository,
-    @Inject(BROKER_ACCESS) private readonly broker: BrokerAccessControl,
-    @Inject(BROKER_ENDPOINT) private readonly endpoint: BrokerEndpoint,
+    @Inject(BROKER_RUNTIME) private readonly broker: BrokerRuntime,
     private readonly events: FleetEvents,
   ) {}
 
@@ -42,7 +40,10 @@ export class EnrollmentService {
         secretHash: hashGatewaySecret(secret),
       },
       // Inside the transaction: if the broker cannot take the credentials, the claim stays unspent.
-      (gateway) => this.broker.provisionGateway(gateway.id, secret),
+      async (gateway) => {
+        await this.broker.provisionGateway(gateway.id, secret);
+        if (gateway.lifecycle !== 'active') await this.broker.suspendGateway(gateway.id);
+      },
     );
     if (!outcome.ok) {
       // The tenant (when the code names one) puts the failed attempt into that tenant's audit log.
@@ -101,7 +102,7 @@ export class EnrollmentService {
       siteId: gateway.siteId,
       lifecycle: gateway.lifecycle as EnrollmentResponseDto['lifecycle'],
       mqtt: {
-        url: this.endpoint.gatewayUrl(requestHost),
+        url: this.broker.gatewayUrl(requestHost),
         username: gateway.id,
         password: secret,
         clientId: gateway.id,

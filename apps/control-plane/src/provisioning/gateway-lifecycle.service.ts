@@ -2,11 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConflictError } from '@fleet/common';
 import type { Scope } from '../auth/principal.js';
 import { FleetEvents } from '../events/fleet-events.service.js';
-import type { BrokerAccessControl } from '../mqtt/broker-access.port.js';
 import { GatewaysService } from '../registry/gateways.service.js';
 import type { GatewayDto } from '../registry/gateways.dto.js';
-import { BROKER_ACCESS } from './broker-access.token.js';
-import { GatewayCredentialsService } from './gateway-credentials.service.js';
+import { BROKER_RUNTIME, type BrokerRuntime } from '../gateway-link/broker-runtime.js';
+import { GatewayCredentialsService } from '../gateway-link/gateway-credentials.service.js';
 import { ProvisioningRepository } from './provisioning.repository.js';
 
 /** Approval, rejection and revocation: the guarded lifecycle transitions of a gateway. */
@@ -18,16 +17,20 @@ export class GatewayLifecycleService {
     private readonly repo: ProvisioningRepository,
     private readonly gateways: GatewaysService,
     private readonly credentials: GatewayCredentialsService,
-    @Inject(BROKER_ACCESS) private readonly broker: BrokerAccessControl,
+    @Inject(BROKER_RUNTIME) private readonly broker: BrokerRuntime,
     private readonly events: FleetEvents,
   ) {}
 
-  approve(scope: Scope, gatewayId: string): Promise<GatewayDto> {
-    return this.transition(scope, gatewayId, ['pending'], 'active');
+  async approve(scope: Scope, gatewayId: string): Promise<GatewayDto> {
+    const gateway = await this.transition(scope, gatewayId, ['pending'], 'active');
+    await this.broker.resumeGateway(gatewayId);
+    return gateway;
   }
 
-  reject(scope: Scope, gatewayId: string): Promise<GatewayDto> {
-    return this.transition(scope, gatewayId, ['pending'], 'rejected');
+  async reject(scope: Scope, gatewayId: string): Promise<GatewayDto> {
+    const gateway = await this.transition(scope, gatewayId, ['pending'], 'rejected');
+    await this.broker.revokeGateway(gatewayId);
+    return gateway;
   }
 
   /** Revoked gateways lose their session at once and can never connect again with these credentials. */

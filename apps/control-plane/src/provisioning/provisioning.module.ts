@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { RegistryModule } from '../registry/registry.module.js';
 import { ClaimsService } from './claims.service.js';
 import { EnrollmentService } from './enrollment.service.js';
-import { GatewayCredentialsService } from './gateway-credentials.service.js';
 import { GatewayLifecycleService } from './gateway-lifecycle.service.js';
 import { PreauthorizationsService } from './preauthorizations.service.js';
 import { ProvisioningController } from './provisioning.controller.js';
@@ -15,10 +14,8 @@ import { ProvisioningRepository } from './provisioning.repository.js';
     ProvisioningRepository,
     ClaimsService,
     EnrollmentService,
-    GatewayCredentialsService,
     GatewayLifecycleService,
     PreauthorizationsService,
   ],
-  exports: [GatewayCredentialsService],
 })
 export class ProvisioningModule {}

@@ -174,22 +174,6 @@ export class ProvisioningRepository {
     });
   }
 
-  /** The credential and lifecycle behind an MQTT login. */
-  async findCredential(
-    gatewayId: string,
-  ): Promise<{ secretHash: string; tenantId: string; lifecycle: string } | undefined> {
-    const [row] = await this.db
-      .select({
-        secretHash: gatewayCredentials.secretHash,
-        tenantId: gateways.tenantId,
-        lifecycle: gateways.lifecycle,
-      })
-      .from(gatewayCredentials)
-      .innerJoin(gateways, eq(gateways.id, gatewayCredentials.gatewayId))
-      .where(eq(gatewayCredentials.gatewayId, gatewayId));
-    return row;
-  }
-
   async replaceCredential(gatewayId: string, secretHash: string): Promise<void> {
     await this.db
       .insert(gatewayCredentials)

@@ -19,6 +19,7 @@ import type {
 import { DevicesRepository, type DeviceWithSite } from './devices.repository.js';
 import { GatewaysService } from './gateways.service.js';
 import { ProfileCatalogService } from './profile-catalog.service.js';
+import { RegistryChanges } from './registry-changes.js';
 
 /** Keeps only the fields that mean something for the connection kind, with defaults filled in. */
 export function normalizeConnection(connection: ConnectionDto): ConnectionDto {
@@ -80,6 +81,7 @@ export class DevicesService {
     private readonly devices: DevicesRepository,
     private readonly gateways: GatewaysService,
     private readonly profiles: ProfileCatalogService,
+    private readonly changes: RegistryChanges,
   ) {}
 
   async create(scope: Scope, gatewayId: string, input: DeviceCreateDto): Promise<DeviceDto> {
@@ -100,6 +102,7 @@ export class DevicesService {
         addressKey,
         tags: input.tags ?? [],
       });
+      this.changes.gatewayDevicesChanged({ tenantId: scope.tenantId, gatewayId });
       return toDeviceDto({ ...row, siteId: gateway.siteId });
     } catch (error) {
       if (isUniqueViolation(error)) await this.assertAddressFree(gatewayId, addressKey);
@@ -170,12 +173,16 @@ export class DevicesService {
       tags: input.tags,
     });
     if (!updated) throw new NotFoundError('DEVICE_NOT_FOUND', `device ${id} not found`);
+    this.changes.gatewayDevicesChanged({ tenantId: scope.tenantId, gatewayId: current.gatewayId });
     return toDeviceDto({ ...updated, siteId: current.siteId });
   }
 
   async delete(scope: Scope, id: string): Promise<void> {
-    if (!(await this.devices.delete(scope, id)))
+    const current = await this.require(scope, id);
+    if (!(await this.devices.delete(scope, id))) {
       throw new NotFoundError('DEVICE_NOT_FOUND', `device ${id} not found`);
+    }
+    this.changes.gatewayDevicesChanged({ tenantId: scope.tenantId, gatewayId: current.gatewayId });
   }
 
   private async assertAddressFree(gatewayId: string, addressKey: string): Promise<void> {

@@ -3,11 +3,24 @@ import { InvalidInputError, NotFoundError } from '@fleet/common';
 import type { DeviceProfile, ProfileCatalog } from '@fleet/profiles';
 
 export const PROFILE_CATALOG = Symbol('PROFILE_CATALOG');
+export const PROFILE_SOURCES = Symbol('PROFILE_SOURCES');
 
 /** The device profiles this control plane knows (loaded once at boot from device-profiles/). */
 @Injectable()
 export class ProfileCatalogService {
-  constructor(@Inject(PROFILE_CATALOG) private readonly catalog: ProfileCatalog) {}
+  constructor(
+    @Inject(PROFILE_CATALOG) private readonly catalog: ProfileCatalog,
+    @Inject(PROFILE_SOURCES) private readonly sources: ReadonlyMap<string, string>,
+  ) {}
+
+  /** The profile as its YAML text, for gateways (which parse and validate it themselves). */
+  source(id: string): { id: string; version: string; source: string } {
+    const profile = this.get(id);
+    const source = this.sources.get(id);
+    if (source === undefined)
+      throw new NotFoundError('PROFILE_SOURCE_MISSING', `no source text for profile ${id}`);
+    return { id, version: profile.version, source };
+  }
 
   list(): DeviceProfile[] {
     return this.catalog.list();

@@ -7,6 +7,7 @@ import { GatewaysRepository } from './gateways.repository.js';
 import { GatewaysService } from './gateways.service.js';
 import { ProfileCatalogService } from './profile-catalog.service.js';
 import { ProfilesController } from './profiles.controller.js';
+import { RegistryChanges } from './registry-changes.js';
 import { SitesController } from './sites.controller.js';
 import { SitesRepository } from './sites.repository.js';
 import { SitesService } from './sites.service.js';
@@ -21,8 +22,10 @@ import { SitesService } from './sites.service.js';
     DevicesRepository,
     DevicesService,
     ProfileCatalogService,
+    RegistryChanges,
   ],
   exports: [
+    RegistryChanges,
     SitesService,
     GatewaysService,
     DevicesService,

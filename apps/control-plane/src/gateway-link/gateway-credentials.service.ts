@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import type { GatewayAuthenticator, GatewayIdentity } from '../mqtt/gateway-authenticator.port.js';
-import { hashGatewaySecret } from './provisioning-secrets.js';
-import { ProvisioningRepository } from './provisioning.repository.js';
+import { hashGatewaySecret } from '../provisioning/provisioning-secrets.js';
+import { GatewayLinkRepository } from './gateway-link.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Reconnect storms ask the same thing thousands of times; a short positive cache spares Postgres. */
@@ -16,7 +16,7 @@ export class GatewayCredentialsService implements GatewayAuthenticator {
     { secretHash: string; identity: GatewayIdentity; until: number }
   >();
 
-  constructor(private readonly repo: ProvisioningRepository) {}
+  constructor(private readonly repo: GatewayLinkRepository) {}
 
   async authenticate(username: string, password: string): Promise<GatewayIdentity | null> {
     if (!UUID.test(username) || password.length < 16 || password.length > 256) return null;
