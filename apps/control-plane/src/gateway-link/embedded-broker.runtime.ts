@@ -82,13 +82,13 @@ export class EmbeddedBrokerRuntime implements BrokerRuntime {
     await this.adapter.revokeGateway(gatewayId);
   }
 
-  async health(): Promise<Record<string, unknown>> {
+  health(): Promise<Record<string, unknown>> {
     const stats = this.adapter.stats();
-    return {
+    return Promise.resolve({
       kind: 'embedded',
       port: this.adapter.port,
       connectedGateways: stats.connectedGateways,
-    };
+    });
   }
 }
 
