@@ -20,11 +20,11 @@ export interface RequestOptions {
 }
 
 export interface ApiClient {
-  request<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
-  get<T>(path: string, query?: Record<string, QueryValue>, signal?: AbortSignal): Promise<T>;
-  post<T>(path: string, body?: unknown): Promise<T>;
-  patch<T>(path: string, body?: unknown): Promise<T>;
-  delete(path: string): Promise<void>;
+  request: <T>(method: string, path: string, options?: RequestOptions) => Promise<T>;
+  get: <T>(path: string, query?: Record<string, QueryValue>, signal?: AbortSignal) => Promise<T>;
+  post: <T>(path: string, body?: unknown) => Promise<T>;
+  patch: <T>(path: string, body?: unknown) => Promise<T>;
+  delete: (path: string) => Promise<void>;
 }
 
 export function withQuery(path: string, query: Record<string, QueryValue> = {}): string {

@@ -44,8 +44,8 @@ export interface EventStreamOptions {
   kinds: readonly FleetEventKind[];
   token: string | null;
   extraQuery?: Record<string, string>;
-  onEvent(event: FleetEvent): void;
-  onState(state: StreamState): void;
+  onEvent: (event: FleetEvent) => void;
+  onState: (state: StreamState) => void;
 }
 
 /** After the server refuses the stream, try again this much later (it may be restarting). */

@@ -6,7 +6,7 @@ export interface Resource<T> {
   data: T | undefined;
   error: ApiError | undefined;
   loading: boolean;
-  reload(): void;
+  reload: () => void;
   /** Local updates (e.g. from a live event) without refetching. */
   setData: Dispatch<SetStateAction<T | undefined>>;
 }
@@ -64,10 +64,10 @@ export function useResource<T>(
 export function useAction<A extends unknown[], R>(
   action: (...args: A) => Promise<R>,
 ): {
-  run(...args: A): Promise<R | undefined>;
+  run: (...args: A) => Promise<R | undefined>;
   busy: boolean;
   error: ApiError | undefined;
-  clear(): void;
+  clear: () => void;
 } {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { FormEvent } from 'react';
+import type { SubmitEvent } from 'react';
 import { ApiError } from '../api/api-error.js';
 import type { AuditEntry, AuditOutcome, Page } from '../api/api-types.js';
 import { useSession } from '../auth/session-context.js';
@@ -85,7 +85,7 @@ export function AuditPage() {
     }
   };
 
-  const onSubmit = (event: FormEvent) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     setQuery({ ...draft });
   };

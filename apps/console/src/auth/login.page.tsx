@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { FormEvent } from 'react';
+import type { SubmitEvent } from 'react';
 import { useAction } from '../api/use-resource.js';
 import { useI18n } from '../i18n/i18n-context.js';
 import { ErrorNotice } from '../ui/error-notice.js';
@@ -21,7 +21,7 @@ export function LoginPage({ expired }: { expired: boolean }) {
     else await session.signInWithToken(token);
   });
 
-  const onSubmit = (event: FormEvent) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     void signIn.run();
   };

@@ -9,7 +9,6 @@ import {
 } from 'react';
 import type { ReactNode } from 'react';
 import { createApiClient, type ApiClient } from '../api/api-client.js';
-import type { ApiError } from '../api/api-error.js';
 import type { LoginResult, Page, Principal, Tenant } from '../api/api-types.js';
 import { useI18n } from '../i18n/i18n-context.js';
 import { isLocale } from '../i18n/translate.js';
@@ -37,11 +36,11 @@ export interface Session {
   /** The tenant requests act in (the user's own, or the one a platform administrator chose). */
   tenantId: string | null;
   tenants: readonly Tenant[];
-  chooseTenant(tenantId: string): void;
-  signIn(username: string, password: string): Promise<void>;
-  signInWithToken(token: string): Promise<void>;
-  signOut(): Promise<void>;
-  can(capability: Capability): boolean;
+  chooseTenant: (tenantId: string) => void;
+  signIn: (username: string, password: string) => Promise<void>;
+  signInWithToken: (token: string) => Promise<void>;
+  signOut: () => Promise<void>;
+  can: (capability: Capability) => boolean;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -111,7 +110,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     () =>
       createApiClient(
         () => credentials.current,
-        (_error: ApiError) => {
+        () => {
           if (active.current) end('expired');
         },
       ),

@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { FormEvent } from 'react';
+import type { SubmitEvent } from 'react';
 import { countMatches, type Matches } from '../api/count-matches.js';
-import type { ApiError } from '../api/api-error.js';
 import type {
   CommandDefinition,
   CommandParameter,
@@ -140,7 +139,7 @@ function CommandForm() {
     navigate(routePath({ name: 'command', id: created.id }));
   });
 
-  const onSubmit = (event: FormEvent) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     setShowProblems(true);
     if (!command || read.problems.length > 0 || !matched || count === 0) return;
@@ -274,7 +273,7 @@ function CommandForm() {
           isMissingEndpoint(send.error) ? (
             <UnavailableNotice error={send.error} />
           ) : (
-            <ErrorNotice error={send.error as ApiError} />
+            <ErrorNotice error={send.error} />
           )
         ) : null}
         <button

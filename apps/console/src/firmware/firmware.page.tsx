@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { FormEvent } from 'react';
+import type { SubmitEvent } from 'react';
 import { countMatches, type Matches } from '../api/count-matches.js';
 import type { Gateway } from '../api/api-types.js';
 import { useAction, useResource } from '../api/use-resource.js';
@@ -184,7 +184,7 @@ function RolloutForm({ releases }: { releases: FirmwareRelease[] }) {
     });
     navigate(routePath({ name: 'rollout', id: rollout.id }));
   });
-  const onSubmit = (event: FormEvent) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     if (waves.ok && parsedSelector.ok && release) void create.run();
   };

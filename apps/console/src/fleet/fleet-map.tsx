@@ -56,7 +56,7 @@ export function FleetMap({
     };
   }, [sites, gateways]);
 
-  const follow = (path: string) => (event: MouseEvent<Element>) => {
+  const follow = (path: string) => (event: MouseEvent) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
     navigate(path);

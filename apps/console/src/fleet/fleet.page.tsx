@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { FormEvent } from 'react';
+import type { SubmitEvent } from 'react';
 import { ApiError } from '../api/api-error.js';
 import { GATEWAY_STATUSES, type Gateway, type Page } from '../api/api-types.js';
 import type { FleetEvent } from '../api/event-stream.js';
@@ -136,7 +136,7 @@ export function FleetPage() {
   const apply = (text: string) => {
     setQuery({ selector: text.trim() });
   };
-  const onSubmit = (event: FormEvent) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     if (parsedDraft.ok) apply(draft);
   };

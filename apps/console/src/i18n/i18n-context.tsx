@@ -9,9 +9,9 @@ export interface I18n {
   locale: Locale;
   t: Translate;
   /** The user's explicit choice; it wins over the tenant's default from then on. */
-  chooseLocale(locale: Locale): void;
+  chooseLocale: (locale: Locale) => void;
   /** The tenant's language, used unless the user chose one. */
-  setTenantDefault(locale: Locale | null): void;
+  setTenantDefault: (locale: Locale | null) => void;
 }
 
 const I18nContext = createContext<I18n | null>(null);

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { FormEvent } from 'react';
+import type { SubmitEvent } from 'react';
 import type { Claim, Gateway, IssuedClaim, Page } from '../api/api-types.js';
 import type { FleetEvent } from '../api/event-stream.js';
 import { useFleetEvents } from '../api/use-fleet-events.js';
@@ -75,7 +75,7 @@ export function ProvisioningPage() {
     pending.reload();
   });
 
-  const onSubmit = (event: FormEvent) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     void create.run();
   };

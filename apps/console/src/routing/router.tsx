@@ -11,9 +11,9 @@ export interface Router {
   location: Location;
   route: Route;
   query: URLSearchParams;
-  navigate(to: string, options?: { replace?: boolean }): void;
+  navigate: (to: string, options?: { replace?: boolean }) => void;
   /** Replaces the query string of the current page (filters live in the URL). */
-  setQuery(values: Record<string, string | undefined>): void;
+  setQuery: (values: Record<string, string | undefined>) => void;
 }
 
 const RouterContext = createContext<Router | null>(null);

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { FormEvent } from 'react';
+import type { SubmitEvent } from 'react';
 import type { Site, SiteCreate } from '../api/api-types.js';
 import { useAction } from '../api/use-resource.js';
 import { useSession } from '../auth/session-context.js';
@@ -147,7 +147,7 @@ function SiteForm({ onCreated }: { onCreated: (site: Site) => void }) {
     (e: { target: { value: string } }): void => {
       setForm((f) => ({ ...f, [key]: e.target.value }));
     };
-  const onSubmit = (event: FormEvent) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     void create.run();
   };
