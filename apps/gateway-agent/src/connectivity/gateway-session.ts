@@ -497,11 +497,16 @@ export class GatewaySession extends EventEmitter<GatewaySessionEvents> {
           if (this.link === link) this.reconnect(spread);
         }, 0);
       } else {
-        // Same seq as this connection's online status, so the will still sorts after it.
-        await this.publishLive(link, this.statusMessage('online', link.onlineSeq), 5_000).catch(
-          () => undefined,
-        );
-        await this.sendHeartbeat().catch(() => undefined);
+        // After this handler settles: mqtt.js reads no further packet (so no PUBACK of these
+        // publishes) until then, and awaiting them here stalled the session for their timeouts.
+        setTimeout(() => {
+          if (this.link !== link) return;
+          // Same seq as this connection's online status, so the will still sorts after it.
+          this.publishLive(link, this.statusMessage('online', link.onlineSeq), 5_000)
+            .catch(() => undefined)
+            .then(() => this.sendHeartbeat())
+            .catch(() => undefined);
+        }, 0);
       }
     }
     try {
