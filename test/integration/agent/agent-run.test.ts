@@ -284,6 +284,53 @@ describe('gateway-agent run against the embedded broker and a pymodbus meter', (
     expect(human.stdout).toMatch(/meter-1\s+eastron-sdm630\s+tcp:127\.0\.0\.1:\d+\s+unit 1\s+ok/);
   });
 
+  it('answers control resync and reconnect, and counts command batches it cannot run yet', async () => {
+    const confirmations = acks().filter((a) => a.configVersion === 1).length;
+    await bus!.publishDownlink(GW, { v: 1, type: 'control', action: 'resync', ts: Date.now() });
+    await collector.waitFor(
+      () => acks().filter((a) => a.configVersion === 1).length > confirmations,
+      'config/ack sent again on resync',
+    );
+    const connects = statusFile()!.connection.connects;
+    await bus!.publishDownlink(GW, {
+      v: 1,
+      type: 'control',
+      action: 'reconnect',
+      spreadMs: 0,
+      ts: Date.now(),
+    });
+    await waitForStatus(
+      (s) => s.connection.connected && s.connection.connects > connects,
+      'reconnected on request',
+    );
+    await bus!.publishDownlink(GW, {
+      v: 1,
+      type: 'cmd',
+      executions: [
+        {
+          executionId: 'exec-1',
+          commandId: 'cmd-1',
+          deviceId: 'meter-1',
+          command: 'resetDemand',
+          params: {},
+          priority: 50,
+          expiresAt: Date.now() + 60_000,
+        },
+      ],
+    });
+    // The reconnect subscribed again, so the retained config came again too (and was confirmed).
+    const counted = await waitForStatus(
+      (s) => s.downlinks.unsupported.cmd === 1 && s.downlinks.handled.config === 2,
+      'cmd counted, retained config handled again',
+    );
+    expect(counted.downlinks.handled).toMatchObject({ control: 2, cmd: 0 });
+    expect(counted.config.version).toBe(1);
+    await agent!.waitForLog(
+      (l) => l.msg === 'cmd downlinks are not supported by this agent version; message dropped',
+      'the unsupported cmd logged',
+    );
+  });
+
   it('reports a changed register as a change', async () => {
     await setVoltage(231.9);
     await collector.waitFor(

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { packageRoot } from '@fleet/common';
 import type { DeviceConfig, DeviceHealthChange, GatewayConfigMessage } from '@fleet/contracts';
-import { SimulatedModbusClient, type ModbusBusSpec, type ReadingReport } from '@fleet/fieldbus';
+import {
+  GpioError,
+  SimulatedGpioController,
+  SimulatedModbusClient,
+  type GpioController,
+  type ModbusBusSpec,
+  type ReadingReport,
+} from '@fleet/fieldbus';
 import { encodePoint, type DeviceProfile } from '@fleet/profiles';
 import { createAgentLogger } from '../agent/agent-logger.js';
 import { validateGatewayConfig } from './config-validator.js';
@@ -26,6 +33,11 @@ const dev = (id: string, connection: DeviceConfig['connection']): DeviceConfig =
   tags: [],
 });
 
+const relaySource = readFileSync(
+  join(packageRoot(), 'device-profiles/gpio-relay-board.yaml'),
+  'utf8',
+).replace(/periodMs: \d+/g, 'periodMs: 100');
+
 function plan(devices: DeviceConfig[], version = 1): RuntimePlan {
   const message: GatewayConfigMessage = {
     v: 1,
@@ -33,7 +45,10 @@ function plan(devices: DeviceConfig[], version = 1): RuntimePlan {
     version,
     issuedAt: 1_767_225_600_000,
     devices,
-    profiles: [{ id: 'eastron-sdm630', version: '1.0.0', source: meterSource }],
+    profiles: [
+      { id: 'eastron-sdm630', version: '1.0.0', source: meterSource },
+      { id: 'gpio-relay-board', version: '1.0.0', source: relaySource },
+    ],
   };
   const verdict = validateGatewayConfig(message);
   if (!verdict.ok) throw new Error(verdict.reason);
@@ -62,7 +77,16 @@ function seed(
 
 const meterProfile = (): DeviceProfile => plan([dev('x', tcp('h', 1))]).buses[0].devices[0].profile;
 
+const relays: DeviceConfig = {
+  id: 'cabinet-io',
+  name: 'Cabinet relays and doors',
+  profileId: 'gpio-relay-board',
+  connection: { kind: 'gpio' },
+  tags: [],
+};
+
 class Harness {
+  gpio: GpioController = new SimulatedGpioController();
   readonly clients = new Map<string, SimulatedModbusClient>();
   /** Units to put on a bus when the runtime opens it. */
   readonly units = new Map<string, Record<number, Record<string, number>>>();
@@ -73,6 +97,7 @@ class Harness {
     onReport: (r) => this.reports.push(r),
     onHealth: (h) => this.health.push(h),
     logger: createAgentLogger(process.env['SPEC_LOG'] === '1' ? 'debug' : 'silent'),
+    gpio: () => this.gpio,
     buses: {
       modbusClient: (spec: ModbusBusSpec) => {
         const id =
@@ -217,5 +242,46 @@ describe('DeviceRuntime', () => {
     const count = h.reports.length;
     await new Promise((r) => setTimeout(r, 250));
     expect(h.reports.length).toBe(count);
+  });
+
+  it('polls GPIO devices through their lines and reports inputs', async () => {
+    const h = harness();
+    const controller = new SimulatedGpioController();
+    h.gpio = controller;
+    await h.runtime.apply(plan([relays]));
+    await h.until(() => h.reports.some((r) => r.values['door_front'] !== undefined), 'door state');
+    expect(h.reports[0]).toMatchObject({
+      deviceId: 'cabinet-io',
+      values: { relay_1: false, door_front: false, door_rear: false },
+    });
+    controller.setInput('GPIO22', 1);
+    await h.until(() => h.reports.some((r) => r.values['door_front'] === true), 'door opened');
+    expect(h.runtime.snapshot().devices).toEqual([
+      expect.objectContaining({ id: 'cabinet-io', address: 'gpio', health: 'ok', polling: true }),
+    ]);
+    expect(h.runtime.commandTargets('cabinet-io')?.gpio).toBeDefined();
+  });
+
+  it('reports a GPIO device as unreachable when the machine has no GPIO', async () => {
+    const h = harness();
+    h.gpio = {
+      open: (name) =>
+        Promise.reject(
+          new GpioError('GPIO_UNAVAILABLE', `GPIO not available on this machine for ${name}`),
+        ),
+      closeAll: () => Promise.resolve(),
+    };
+    await h.runtime.apply(plan([relays]));
+    await h.until(() => h.health.length > 0, 'a health change');
+    expect(h.health[0]).toMatchObject({
+      deviceId: 'cabinet-io',
+      state: 'unreachable',
+      error: { code: 'GPIO_UNAVAILABLE' },
+    });
+    expect(h.runtime.snapshot().devices[0]).toMatchObject({
+      health: 'unreachable',
+      lastError: expect.stringMatching(/^GPIO_UNAVAILABLE: /),
+    });
+    expect(h.reports).toEqual([]);
   });
 });
