@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { withDeadline } from '@fleet/common';
 import {
   DiskBuffer,
@@ -20,7 +21,6 @@ import { AgentError } from './agent.error.js';
 import type { AgentLogger } from './agent-logger.js';
 import { DownlinkDispatcher } from './downlink-dispatcher.js';
 import { RunLock } from './run-lock.js';
-import { join } from 'node:path';
 
 export interface AgentOptions {
   config: AgentConfig;
