@@ -40,7 +40,13 @@ export function registerStatusCommand(program: Command): void {
       const file = new StatusFile(config.stateDir);
       const status = await file.read();
       const now = Date.now();
-      const liveness = assessLiveness(status, now, pidAlive);
+      let liveness = assessLiveness(status, now, pidAlive);
+      if (!liveness.running && liveness.reason === 'no_status') {
+        liveness = {
+          ...liveness,
+          detail: `no ${file.path}: the agent has not run with this state directory (the service uses /var/lib/gateway-agent: run status with sudo or --state-dir)`,
+        };
+      }
       if (flags.json) {
         process.stdout.write(
           `${JSON.stringify({ ...liveness, statusFile: file.path, status: status ?? null }, null, 2)}\n`,
