@@ -46,6 +46,8 @@ export async function startTestControlPlane(
     REDIS_PREFIX: redisPrefix,
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: '0',
     ...env,
   });
   let plane: ControlPlane;

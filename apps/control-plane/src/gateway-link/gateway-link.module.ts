@@ -12,6 +12,7 @@ import { GATEWAY_BUS } from './gateway-bus.js';
 import { GatewayConfigService } from './gateway-config.service.js';
 import { GatewayCredentialsService } from './gateway-credentials.service.js';
 import { GatewayLinkLifecycle, MQTT_LOGGER, mqttLoggerFrom } from './gateway-link.lifecycle.js';
+import { GatewayLinkMetrics } from './gateway-link.metrics.js';
 import { GatewayLinkRepository } from './gateway-link.repository.js';
 import { LiveController } from './live.controller.js';
 import { MqttGatewayBusAdapter } from './mqtt-gateway-bus.adapter.js';
@@ -58,6 +59,7 @@ export class GatewayLinkModule {
         GatewayConfigService,
         UplinkRouter,
         GatewayLinkLifecycle,
+        GatewayLinkMetrics,
         {
           provide: GATEWAY_LINK_READINESS,
           inject: [READINESS_CHECKS, BROKER_RUNTIME, MqttGatewayBusAdapter],

@@ -30,6 +30,7 @@ export class TelemetryRepository {
    */
   async write(rows: readonly ReadingRow[]): Promise<number> {
     if (rows.length === 0) return 0;
+    // Each column goes as ONE array parameter (drizzle would expand a bare JS array into a list).
     const tenants = rows.map((r) => r.tenantId);
     const ids = rows.map((r) => r.deviceId);
     const points = rows.map((r) => r.point);
@@ -41,7 +42,7 @@ export class TelemetryRepository {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.execute<{ n: number }>(sql`
         with input as (
-          select * from unnest(${tenants}::text[], ${ids}::uuid[], ${points}::text[], ${stamps}::timestamptz[], ${nums}::float8[], ${vals}::jsonb[])
+          select * from unnest(${sql.param(tenants)}::text[], ${sql.param(ids)}::uuid[], ${sql.param(points)}::text[], ${sql.param(stamps)}::timestamptz[], ${sql.param(nums)}::float8[], ${sql.param(vals)}::jsonb[])
             as t(tenant_id, device_id, point, ts, num, val)
         ), written as (
           insert into ${telemetry} (tenant_id, device_id, point, ts, num, val)
@@ -53,7 +54,7 @@ export class TelemetryRepository {
       await tx.execute(sql`
         insert into ${deviceState} (tenant_id, device_id, point, ts, value)
         select distinct on (device_id, point) tenant_id, device_id, point, ts, coalesce(val, to_jsonb(num))
-        from unnest(${tenants}::text[], ${ids}::uuid[], ${points}::text[], ${stamps}::timestamptz[], ${nums}::float8[], ${vals}::jsonb[])
+        from unnest(${sql.param(tenants)}::text[], ${sql.param(ids)}::uuid[], ${sql.param(points)}::text[], ${sql.param(stamps)}::timestamptz[], ${sql.param(nums)}::float8[], ${sql.param(vals)}::jsonb[])
           as t(tenant_id, device_id, point, ts, num, val)
         where exists (select 1 from devices d where d.id = t.device_id)
         order by device_id, point, ts desc

@@ -17,16 +17,20 @@ export class AuditTargetInterceptor implements NestInterceptor {
     if (fromPath) request.fleet.auditTargetId = fromPath;
     return next.handle().pipe(
       tap((result: unknown) => {
+        if (typeof result !== 'object' || result === null) return;
+        const { id, gatewayId, tenantId } = result as {
+          id?: unknown;
+          gatewayId?: unknown;
+          tenantId?: unknown;
+        };
+        const created = id ?? gatewayId;
         if (
           !request.fleet.auditTargetId &&
-          typeof result === 'object' &&
-          result !== null &&
-          'id' in result
+          (typeof created === 'string' || typeof created === 'number')
         ) {
-          const id = result.id;
-          if (typeof id === 'string' || typeof id === 'number')
-            request.fleet.auditTargetId = String(id);
+          request.fleet.auditTargetId = String(created);
         }
+        if (typeof tenantId === 'string') request.fleet.auditTenantId = tenantId;
       }),
     );
   }

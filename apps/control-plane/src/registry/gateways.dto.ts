@@ -99,6 +99,20 @@ export class GatewayDto {
   @ApiPropertyOptional({ nullable: true, type: Date }) lastSeenAt!: Date | null;
   @ApiPropertyOptional({ nullable: true, type: Date }) connectivityChangedAt!: Date | null;
   @ApiProperty() deviceCount!: number;
+  @ApiProperty({ description: 'configuration version the gateway should run' })
+  configVersion!: number;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    description: 'version the agent last applied',
+  })
+  configAppliedVersion!: number | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'why the agent rejected the last configuration',
+  })
+  configError!: string | null;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
 }

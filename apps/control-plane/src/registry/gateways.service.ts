@@ -127,6 +127,9 @@ function toGatewayDto(row: GatewayWithCounts): GatewayDto {
     lastSeenAt: row.lastSeenAt,
     connectivityChangedAt: row.connectivityChangedAt,
     deviceCount: row.deviceCount,
+    configVersion: row.configVersion,
+    configAppliedVersion: row.configAppliedVersion,
+    configError: row.configError,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
