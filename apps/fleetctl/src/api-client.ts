@@ -46,6 +46,7 @@ export class FleetApi {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    rawBody?: string,
   ): Promise<T> {
     const url = new URL(
       path,
@@ -55,12 +56,13 @@ export class FleetApi {
     if (this.options.token) requestHeaders.authorization = `Bearer ${this.options.token}`;
     if (this.options.tenant) requestHeaders['x-tenant-id'] = this.options.tenant;
     if (body !== undefined) requestHeaders['content-type'] = 'application/json';
+    const payload = rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
     let response: Response;
     try {
       response = await fetch(url, {
         method,
         headers: requestHeaders,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: payload,
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (error) {

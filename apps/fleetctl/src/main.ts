@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './admin/admin.commands.js';
 import { CliError } from './cli-error.js';
 import { registerFirmwareCommands } from './firmware/firmware.commands.js';
+import { registerProvisioningCommands } from './provisioning/provisioning.commands.js';
 import { registerRegistryCommands } from './registry/registry.commands.js';
 
 const program = new Command('fleetctl')
@@ -15,6 +16,7 @@ const program = new Command('fleetctl')
 
 registerAdminCommands(program);
 registerRegistryCommands(program);
+registerProvisioningCommands(program);
 registerFirmwareCommands(program);
 
 try {

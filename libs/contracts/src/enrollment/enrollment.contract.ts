@@ -1,4 +1,14 @@
-import { IsIn, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  ValidateNested,
+} from 'class-validator';
 
 /** The claim code a technician types: 12 Crockford base32 characters, shown as XXXX-XXXX-XXXX. */
 export const CLAIM_CODE_PATTERN =
@@ -45,7 +55,7 @@ export class EnrollmentResponseDto {
   @IsString() tenantId!: string;
   @IsString() siteId!: string;
   @IsIn(GATEWAY_LIFECYCLES) lifecycle!: GatewayLifecycle;
-  mqtt!: MqttCredentialsDto;
+  @ValidateNested() @Type(() => MqttCredentialsDto) mqtt!: MqttCredentialsDto;
   @IsOptional() @IsUrl({ require_tld: false }) server?: string;
 }
 
