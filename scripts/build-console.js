@@ -61,6 +61,9 @@ if (tsc.status !== 0) {
   process.exit(tsc.status ?? 1);
 }
 
+// A build started from inside a test runner inherits NODE_ENV=test, which would bundle React's
+// development build; the console shipped is always the production one.
+process.env.NODE_ENV = 'production';
 const { build } = await import('vite');
 await build({
   configFile: join(consoleDir, 'vite.config.ts'),

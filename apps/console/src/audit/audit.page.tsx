@@ -98,7 +98,7 @@ export function AuditPage() {
       <PageHeader title={t('audit.title')} />
       <section className="panel" aria-labelledby="audit-search">
         <h2 id="audit-search" className="visually-hidden">
-          {t('audit.search')}
+          {t('fleet.filters')}
         </h2>
         <form onSubmit={onSubmit} role="search" noValidate>
           <div className="form-grid">

@@ -237,19 +237,21 @@ export function GatewayPage({ id }: { id: string }) {
       {selectedDevice && selectedProfile ? (
         <section className="panel" aria-labelledby="gateway-history">
           <h2 id="gateway-history">{t('device.history')}</h2>
-          <SelectField
-            label={t('gateway.deviceName')}
-            value={selectedDevice.id}
-            onChange={(e) => {
-              setChartDevice(e.target.value);
-            }}
-          >
-            {chartable.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </SelectField>
+          <div className="form-grid">
+            <SelectField
+              label={t('gateway.deviceName')}
+              value={selectedDevice.id}
+              onChange={(e) => {
+                setChartDevice(e.target.value);
+              }}
+            >
+              {chartable.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name}
+                </option>
+              ))}
+            </SelectField>
+          </div>
           <PointHistory
             key={selectedDevice.id}
             deviceId={selectedDevice.id}

@@ -59,7 +59,7 @@ export const en = {
   'login.method': 'Sign in with',
   'login.username': 'Username',
   'login.password': 'Password',
-  'login.token': 'API token',
+  'login.token': 'Paste the token',
   'login.tokenHelp': 'A token created with `fleetctl token create` or on first start.',
   'login.submit': 'Sign in',
   'login.failed': 'Sign-in failed: {message}',

@@ -60,7 +60,7 @@ export const vi: Record<MessageKey, string> = {
   'login.method': 'Đăng nhập bằng',
   'login.username': 'Tên đăng nhập',
   'login.password': 'Mật khẩu',
-  'login.token': 'Mã API',
+  'login.token': 'Dán mã API',
   'login.tokenHelp': 'Mã tạo bằng `fleetctl token create` hoặc khi khởi động lần đầu.',
   'login.submit': 'Đăng nhập',
   'login.failed': 'Đăng nhập thất bại: {message}',

@@ -37,17 +37,14 @@ export function Shell({ children }: { children: ReactNode }) {
   const { route, location } = useRouter();
   const principal = session.principal;
   const tenantFieldId = useId();
-  const first = useRef(true);
+  const shownPath = useRef(location.pathname);
 
-  // After each navigation, focus the new page's heading so keyboard and screen-reader users
-  // start reading there.
+  // After each navigation (not on the first load), focus the new page's heading so keyboard and
+  // screen-reader users start reading there.
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    const heading = document.getElementById('page-title');
-    heading?.focus();
+    if (shownPath.current === location.pathname) return;
+    shownPath.current = location.pathname;
+    document.getElementById('page-title')?.focus();
   }, [location.pathname]);
 
   const items = NAV.filter((item) => !item.needs || session.can(item.needs));
