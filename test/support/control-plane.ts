@@ -24,6 +24,10 @@ export interface TestControlPlane {
   /** Unauthenticated client. */
   anonymous: ApiClient;
   adminToken: string;
+  /** Stops the control plane and starts it again on the same database, data dir and ports. */
+  restart(): Promise<void>;
+  /** Stops the control plane but keeps its database (for a later start). */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,7 +41,7 @@ export async function startTestControlPlane(
   const db = await createTestDatabase();
   const redisPrefix = `fleet-t-${randomBytes(4).toString('hex')}`;
   const dataDir = await mkdtemp(join(tmpdir(), 'fleet-cp-'));
-  const config = loadAppConfig({
+  const configEnv: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: db.url,
@@ -49,8 +53,10 @@ export async function startTestControlPlane(
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: '0',
     ...env,
-  });
+  };
+  const config = loadAppConfig(configEnv);
   let plane: ControlPlane;
+  let running = true;
   try {
     plane = await startControlPlane(config, { printFirstAdminToken: false });
   } catch (error) {
@@ -60,7 +66,7 @@ export async function startTestControlPlane(
   }
   const adminToken = plane.firstAdminToken;
   if (!adminToken) throw new Error('a fresh database should have produced a first admin token');
-  return {
+  const handle: TestControlPlane = {
     plane,
     db,
     url: plane.url,
@@ -69,13 +75,27 @@ export async function startTestControlPlane(
     adminToken,
     platform: apiClient(plane.url, bearer(adminToken)),
     anonymous: apiClient(plane.url),
+    async stop() {
+      if (running) await handle.plane.close();
+      running = false;
+    },
+    async restart() {
+      await handle.stop();
+      // Same HTTP port too, so clients keep their base URL.
+      const port = new URL(handle.url).port;
+      handle.plane = await startControlPlane(loadAppConfig({ ...configEnv, PORT: port }), {
+        printFirstAdminToken: false,
+      });
+      running = true;
+    },
     async close() {
-      await plane.close();
+      await handle.stop();
       await db.drop();
       await deleteRedisPrefix(redisPrefix);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return handle;
 }
 
 export async function deleteRedisPrefix(prefix: string): Promise<void> {

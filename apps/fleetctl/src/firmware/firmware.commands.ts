@@ -7,8 +7,8 @@ import { bundle, keygen, list, sign, verify } from './firmware.actions.js';
  * `error: <CODE>: <reason>` on stderr and exit 1.
  */
 export function registerFirmwareCommands(program: Command): Command {
-  // `sign --version 1.4.0` must reach the subcommand, not a root-level `--version` flag.
-  program.enablePositionalOptions();
+  // fleetctl has no root-level `--version` flag (it would swallow `sign --version 1.4.0`), and global
+  // options such as --json must work after subcommands, so options are not made positional here.
   const firmware = program
     .command('firmware')
     .description('release keys, signed manifests and agent bundles (offline)');
