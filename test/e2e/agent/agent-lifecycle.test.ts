@@ -213,7 +213,7 @@ describe('gateway agent, from unboxed to reporting', () => {
     expect(revoked.code, revoked.stderr).toBe(0);
     expect((await gateway()).status).toBe('revoked');
     await agent!.waitForLog(
-      (l) => /refused|not authorized|bad username/i.test(String(l.msg) + JSON.stringify(l)),
+      (l) => /refused|not authorized|bad username/i.test(l.msg + JSON.stringify(l)),
       'agent told it is refused',
       20_000,
     );
