@@ -357,6 +357,49 @@ describe('an administrator of the tenant', () => {
     await c.screenshot('device');
   });
 
+  it('prepares a command from the device profile: matches, typed parameters, ranges, units', async () => {
+    const { page } = c;
+    await page.getByRole('link', { name: 'Commands', exact: true }).click();
+    await ui(page.locator('#page-title')).toHaveText('Commands');
+    await page.getByLabel('Device selector').fill(`site=${SITE},profile=streetlight-controller`);
+    await ui(page.locator('.match-count')).toHaveText('The selector matches 1 device.');
+    const command = page.getByLabel('Command', { exact: true });
+    await command.selectOption('setDim');
+    const level = page.getByLabel(/^level \(%\)/);
+    await ui(level).toBeVisible();
+    await ui(page.getByText('Dimming level · from 0% to 100%')).toBeVisible();
+    await level.fill('140');
+    await page.getByRole('button', { name: 'Send to 1 device' }).click();
+    await ui(page.locator('.field-error')).toHaveText('must be at most 100');
+    await level.fill('40');
+    await ui(page.locator('.field-error')).toHaveCount(0);
+
+    await command.selectOption('setMode');
+    const mode = page.getByLabel(/^mode/);
+    await ui(mode).toBeVisible();
+    expect(await mode.locator('option').allTextContents()).toEqual([
+      '—',
+      'manual',
+      'schedule',
+      'photocell',
+    ]);
+    await page.getByLabel('Device selector').fill('site=nowhere-at-all');
+    await ui(page.locator('.match-count')).toHaveText('The selector matches no device.');
+    await ui(page.getByRole('button', { name: /^Send to/ })).toBeDisabled();
+    await page.getByLabel('Device selector').fill(`site=${SITE}`);
+    await command.selectOption('setDim');
+    await c.screenshot('commands');
+  });
+
+  it('shows the firmware page', async () => {
+    const { page } = c;
+    await page.getByRole('link', { name: 'Firmware', exact: true }).click();
+    await ui(page.locator('#page-title')).toHaveText('Firmware and rollouts');
+    await ui(page.getByRole('heading', { name: 'Releases', exact: true })).toBeVisible();
+    await ui(page.getByRole('heading', { name: 'Rollouts', exact: true })).toBeVisible();
+    await c.screenshot('firmware');
+  });
+
   it('searches the audit log', async () => {
     const { page } = c;
     await page.getByRole('link', { name: 'Audit log' }).click();

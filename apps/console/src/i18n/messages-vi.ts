@@ -246,7 +246,7 @@ export const vi: Record<MessageKey, string> = {
   'firmware.windowZone': 'Múi giờ',
   'firmware.windowHelp': 'Chỉ bắt đầu cài đặt trong khung giờ; có thể tải về sớm hơn.',
   'firmware.preview': 'Xem trước các đợt',
-  'firmware.previewWave': 'Đợt {n}: {count} gateway (tổng cộng đến {total})',
+  'firmware.previewWave': 'Đợt {n}: {count} gateway (tổng cộng {total})',
   'firmware.previewNone': 'Nhập các đợt để xem gateway được chia thế nào.',
   'firmware.matched': '{count} gateway khớp với bộ chọn.',
   'firmware.create': 'Tạo đợt triển khai',

@@ -7,18 +7,32 @@ export type Translate = (key: MessageKey, vars?: MessageVars) => string;
 
 const CATALOGS: Readonly<Record<Locale, Readonly<Record<MessageKey, string>>>> = { en, vi };
 
-/** Looks a message up and fills its {placeholders}; numbers are formatted for the locale. */
+/**
+ * Looks a message up and fills its {placeholders}; numbers are formatted for the locale.
+ * `{count|device|devices}` picks a word by the count's plural category (Vietnamese needs none).
+ */
 export function translator(locale: Locale): Translate {
   const catalog = CATALOGS[locale];
-  const numbers = new Intl.NumberFormat(locale === 'vi' ? 'vi-VN' : 'en-GB');
+  const tag = locale === 'vi' ? 'vi-VN' : 'en-GB';
+  const numbers = new Intl.NumberFormat(tag);
+  const plurals = new Intl.PluralRules(tag);
   return (key, vars) => {
     const text = catalog[key];
     if (!vars) return text;
-    return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
-      const value = vars[name];
-      if (value === undefined) return whole;
-      return typeof value === 'number' ? numbers.format(value) : value;
-    });
+    return text
+      .replace(
+        /\{(\w+)\|([^|}]*)\|([^}]*)\}/g,
+        (_whole, name: string, one: string, other: string) => {
+          const value = vars[name];
+          if (typeof value !== 'number') return other;
+          return plurals.select(value) === 'one' ? one : other;
+        },
+      )
+      .replace(/\{(\w+)\}/g, (whole, name: string) => {
+        const value = vars[name];
+        if (value === undefined) return whole;
+        return typeof value === 'number' ? numbers.format(value) : value;
+      });
   };
 }
 
