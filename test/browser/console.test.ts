@@ -543,6 +543,12 @@ describe('keyboard and small screens', () => {
     await page.getByRole('link', { name: 'Sites' }).focus();
     await page.keyboard.press('Enter');
     await ui(page.locator('#page-title')).toBeFocused();
+    // Also when the page's heading only appears once its data has loaded.
+    await page.getByRole('link', { name: 'Fleet', exact: true }).click();
+    await page.locator('tbody[data-site] a').first().focus();
+    await page.keyboard.press('Enter');
+    await ui(page.locator('#page-title')).toHaveText(/^Gateway /);
+    await ui(page.locator('#page-title')).toBeFocused();
   });
 
   it('fits a tablet without sideways scrolling', async () => {

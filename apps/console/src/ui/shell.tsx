@@ -7,6 +7,7 @@ import type { MessageKey } from '../i18n/messages-en.js';
 import { Link, useRouter } from '../routing/router.js';
 import type { Route } from '../routing/route-match.js';
 import { LanguageSwitch } from './language-switch.js';
+import { focusPageHeading } from './page-header.js';
 
 interface NavItem {
   path: string;
@@ -44,7 +45,7 @@ export function Shell({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (shownPath.current === location.pathname) return;
     shownPath.current = location.pathname;
-    document.getElementById('page-title')?.focus();
+    focusPageHeading();
   }, [location.pathname]);
 
   const items = NAV.filter((item) => !item.needs || session.can(item.needs));
