@@ -5,7 +5,9 @@ import { AuditModule } from './audit/audit.module.js';
 import { EventsModule } from './events/events.module.js';
 import { GatewayLinkModule } from './gateway-link/gateway-link.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
+import { QueueModule } from './queue/queue.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { CoreModule, type CoreResources } from './core.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -21,6 +23,7 @@ export class AppModule {
         CoreModule.forRoot(resources),
         DiscoveryModule,
         EventsModule,
+        QueueModule,
         GatewayLinkModule.forRoot(logger),
         ProvisioningModule,
         TenantsModule,
@@ -29,6 +32,7 @@ export class AppModule {
         AuditModule,
         HealthModule,
         MetricsModule,
+        ConsoleModule,
       ],
     };
   }

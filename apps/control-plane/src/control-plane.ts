@@ -20,7 +20,7 @@ import { registerHttpHooks, requestIdFrom } from './http/http-hooks.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { createPino, PinoNestLogger } from './logging/pino-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
-import { connectRedisOrExplain, createRedis } from './redis/redis.adapter.js';
+import { connectRedisOrExplain, createRedis, warnUnlessNoEviction } from './redis/redis.adapter.js';
 
 export interface ControlPlane {
   app: NestFastifyApplication;
@@ -54,6 +54,7 @@ export async function startControlPlane(
     enableOfflineQueue: false,
   });
   await connectRedisOrExplain(redis, config.REDIS_URL);
+  await warnUnlessNoEviction(redis, logger);
   const opened: { close(): Promise<void> }[] = [
     {
       close: async () => {
@@ -131,6 +132,20 @@ export async function startControlPlane(
         options.printFirstAdminToken ?? true,
       );
 
+    if (config.PROCESS_ROLE === 'worker') {
+      logger.info({ role: 'worker' }, 'control plane worker running (no HTTP)');
+      return {
+        app,
+        url: '',
+        config,
+        logger,
+        firstAdminToken: firstAdmin?.token,
+        async close() {
+          await app.close();
+          await closeOpened();
+        },
+      };
+    }
     await app.listen(config.PORT, config.HOST);
     const address = fastify.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;

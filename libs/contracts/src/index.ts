@@ -21,3 +21,4 @@ export {
   normalizeClaimCode,
   type GatewayLifecycle,
 } from './enrollment/enrollment.contract.js';
+export { QUEUE_NAMES, defineJob, type JobDefinition, type QueueName } from './queues/job-definition.js';

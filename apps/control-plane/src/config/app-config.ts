@@ -73,6 +73,10 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) PRESENCE_DEBOUNCE_MS = 3000;
   /** Telemetry older than this is deleted. */
   @Transform(toInt) @IsInt() @Min(1) TELEMETRY_RETENTION_DAYS = 30;
+  /** Jobs each worker queue runs at once in this process. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000) WORKER_CONCURRENCY = 50;
+  /** How often unfinished work is rebuilt from Postgres into Redis (also at start). */
+  @Transform(toInt) @IsInt() @Min(1) RECONCILE_INTERVAL_SECONDS = 30;
   /** Default lifetime of a claim code, seconds. */
   @Transform(toInt) @IsInt() @Min(60) @Max(7 * 24 * 3600) CLAIM_TTL_SECONDS = 1800;
 
@@ -136,6 +140,16 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
   }
   const config = plainToInstance(AppConfig, input);
   const problems = flatten(validateSync(config, { forbidUnknownValues: false }));
+  if (config.PROCESS_ROLE !== 'all' && !config.MQTT_URL) {
+    problems.push(
+      `PROCESS_ROLE: ${config.PROCESS_ROLE} processes share an external broker; set MQTT_URL (the embedded broker lives in one all-in-one process)`,
+    );
+  }
+  if (config.MQTT_URL && (!config.MQTT_USERNAME || !config.MQTT_PASSWORD)) {
+    problems.push(
+      'MQTT_USERNAME / MQTT_PASSWORD: the control plane account on the external broker is required with MQTT_URL',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -52,3 +52,22 @@ export function redactRedisUrl(url: string): string {
     return '<unparseable REDIS_URL>';
   }
 }
+
+/** BullMQ loses jobs if Redis evicts keys under memory pressure: say so at start. */
+export async function warnUnlessNoEviction(
+  redis: Redis,
+  logger: { warn(fields: object, message: string): void },
+): Promise<void> {
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy'));
+    const policy = reply[1];
+    if (policy && policy !== 'noeviction') {
+      logger.warn(
+        { policy },
+        'Redis maxmemory-policy is not noeviction; queued jobs may be evicted (set maxmemory-policy noeviction)',
+      );
+    }
+  } catch {
+    // Managed Redis often forbids CONFIG; nothing to check then.
+  }
+}
