@@ -86,6 +86,10 @@ export const rollouts = pgTable(
     state: text('state').notNull().default('scheduled'),
     currentWave: integer('current_wave').notNull().default(0),
     stateReason: text('state_reason'),
+    /** Matched gateways left out at creation, by reason: { total, byReason: { WRONG_MODEL: 3 }, sample }. */
+    excluded: jsonb('excluded'),
+    /** The failure threshold counts deployments finished after this (set on resume). */
+    failuresCountedSince: timestamp('failures_counted_since', { withTimezone: true }),
     createdByUserId: uuid('created_by_user_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -121,6 +125,13 @@ export const deployments = pgTable(
     toVersion: text('to_version').notNull(),
     progress: integer('progress').notNull().default(0),
     attempts: integer('attempts').notNull().default(0),
+    /** The last `ota` action sent to the gateway (download | install | cancel), and when. */
+    instruction: text('instruction'),
+    instructedAt: timestamp('instructed_at', { withTimezone: true }),
+    /** The version the gateway last reported running. */
+    runningVersion: text('running_version'),
+    /** When the gateway reported the new version committed; success waits for its presence to agree. */
+    committedAt: timestamp('committed_at', { withTimezone: true }),
     phaseStartedAt: timestamp('phase_started_at', { withTimezone: true }),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
