@@ -93,6 +93,17 @@ export class AppConfig {
   /** Where the first admin token is written once (mode 0600) on first start; unset = print only. */
   @Transform(emptyToUndefined) @IsOptional() @IsString() ADMIN_TOKEN_FILE?: string;
 
+  /** Largest firmware artifact accepted for upload, bytes. */
+  @Transform(toInt) @IsInt() @Min(1024) FIRMWARE_MAX_BYTES = 512 * 1024 * 1024;
+  /** HMAC secret of gateways' firmware download URLs (unset: a random one kept in DATA_DIR). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  FIRMWARE_URL_SECRET?: string;
+  /** Lifetime of a firmware download URL, seconds. */
+  @Transform(toInt) @IsInt() @Min(30) @Max(86_400) FIRMWARE_URL_TTL_SECONDS = 900;
+
   /** Public base URL gateways and operators use, e.g. https://fleet.danang.gov.vn. */
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^https?:\/\//) PUBLIC_URL?: string;
 
@@ -111,6 +122,7 @@ const OPTIONAL_KEYS = [
   'MQTT_CLIENT_ID',
   'ADMIN_TOKEN_FILE',
   'PUBLIC_URL',
+  'FIRMWARE_URL_SECRET',
 ];
 
 export class ConfigError extends Error {
