@@ -109,6 +109,14 @@ export function parsePelcoDFrame(bytes: ArrayLike<number>): PelcoDFrame {
     );
   }
   const b = Array.from(bytes);
+  // Callers may hand over plain number arrays: a value past a byte would still pass the mod-256 sum.
+  const notByte = b.findIndex((v) => !Number.isInteger(v) || v < 0 || v > 0xff);
+  if (notByte >= 0) {
+    throw new PelcoDFrameError(
+      'BAD_FIELD',
+      `Pelco-D frame byte ${notByte} must be an integer 0..255, got ${b[notByte]}`,
+    );
+  }
   const [sync = 0, address = 0, cmd1 = 0, cmd2 = 0, data1 = 0, data2 = 0, sum = 0] = b;
   if (sync !== PELCO_D_SYNC) {
     throw new PelcoDFrameError(
