@@ -319,6 +319,10 @@ describe('an administrator of the tenant', () => {
       'insert into device_state (tenant_id, device_id, point, ts, value) values ($1, $2, $3, $4, $5)',
       [TENANT, deviceId, 'dim_level', new Date(now - 60_000), JSON.stringify(40)],
     );
+    await cp.db.query(
+      'insert into device_health (tenant_id, device_id, state, ts) values ($1, $2, $3, $4)',
+      [TENANT, deviceId, 'online', new Date(now - 60_000)],
+    );
 
     const { page } = c;
     await page.locator(`tr[data-gateway="${gatewayId}"] a`).click();
@@ -327,6 +331,7 @@ describe('an administrator of the tenant', () => {
     await ui(deviceRow).toContainText('Streetlight 7');
     await ui(deviceRow).toContainText('modbus-rtu /dev/ttyUSB0');
     await ui(deviceRow.locator('[data-point="dim_level"]')).toHaveText('dim_level: 40%');
+    await ui(deviceRow.locator('[data-health]')).toHaveText('Responding');
 
     // A new reading is stored and streams in (as the telemetry pipeline does), replacing the
     // old one in place.

@@ -1,19 +1,45 @@
 import { LoginPage } from './auth/login.page.js';
 import { SessionProvider, useSession } from './auth/session-context.js';
-import { AuditPage } from './audit/audit.page.js';
-import { CommandPage } from './commands/command.page.js';
-import { CommandsPage } from './commands/commands.page.js';
-import { DevicePage } from './devices/device.page.js';
-import { FirmwarePage } from './firmware/firmware.page.js';
-import { RolloutPage } from './firmware/rollout.page.js';
+import { lazy, Suspense } from 'react';
 import { FleetPage } from './fleet/fleet.page.js';
-import { GatewayPage } from './gateways/gateway.page.js';
-import { ProvisioningPage } from './provisioning/provisioning.page.js';
-import { SitesPage } from './sites/sites.page.js';
 import { I18nProvider, useI18n } from './i18n/i18n-context.js';
 import { RouterProvider, Link, useRouter } from './routing/router.js';
 import { PageHeader } from './ui/page-header.js';
 import { Shell } from './ui/shell.js';
+
+// The fleet, where everyone starts, ships in the main bundle; other pages load on first visit.
+const SitesPage = lazy(() =>
+  import('./sites/sites.page.js').then((m) => ({ default: m.SitesPage })),
+);
+const GatewayPage = lazy(() =>
+  import('./gateways/gateway.page.js').then((m) => ({ default: m.GatewayPage })),
+);
+const DevicePage = lazy(() =>
+  import('./devices/device.page.js').then((m) => ({ default: m.DevicePage })),
+);
+const CommandsPage = lazy(() =>
+  import('./commands/commands.page.js').then((m) => ({ default: m.CommandsPage })),
+);
+const CommandPage = lazy(() =>
+  import('./commands/command.page.js').then((m) => ({ default: m.CommandPage })),
+);
+const FirmwarePage = lazy(() =>
+  import('./firmware/firmware.page.js').then((m) => ({ default: m.FirmwarePage })),
+);
+const RolloutPage = lazy(() =>
+  import('./firmware/rollout.page.js').then((m) => ({ default: m.RolloutPage })),
+);
+const ProvisioningPage = lazy(() =>
+  import('./provisioning/provisioning.page.js').then((m) => ({ default: m.ProvisioningPage })),
+);
+const AuditPage = lazy(() =>
+  import('./audit/audit.page.js').then((m) => ({ default: m.AuditPage })),
+);
+
+function Loading() {
+  const { t } = useI18n();
+  return <p role="status">{t('app.loading')}</p>;
+}
 
 function CurrentPage() {
   const { route } = useRouter();
@@ -68,7 +94,9 @@ function Gate() {
   if (state.status === 'signed-out') return <LoginPage expired={state.notice === 'expired'} />;
   return (
     <Shell>
-      <CurrentPage />
+      <Suspense fallback={<Loading />}>
+        <CurrentPage />
+      </Suspense>
     </Shell>
   );
 }

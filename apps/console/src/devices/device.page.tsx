@@ -13,6 +13,8 @@ import { PageHeader } from '../ui/page-header.js';
 import { StatusBadge } from '../ui/status-badge.js';
 import { connectionText } from './connection-text.js';
 import { ReadingsTable } from './readings-table.js';
+import { HealthBadge } from './health-badge.js';
+import { TimeText } from '../ui/time-text.js';
 
 export function DevicePage({ id }: { id: string }) {
   const { t } = useI18n();
@@ -34,7 +36,7 @@ export function DevicePage({ id }: { id: string }) {
     gatewayId ? (signal) => api.get<Gateway>(`/api/v1/gateways/${gatewayId}`, {}, signal) : null,
     `${tenantId ?? ''}:gateway:${gatewayId ?? ''}`,
   );
-  const { readings, live } = useLiveReadings(device.data ? [id] : [], { deviceId: id });
+  const { readings, health, live } = useLiveReadings(device.data ? [id] : [], { deviceId: id });
   const site = device.data ? sites.byId.get(device.data.siteId) : undefined;
 
   if (device.error) return <ErrorNotice error={device.error} onRetry={device.reload} />;
@@ -67,6 +69,13 @@ export function DevicePage({ id }: { id: string }) {
               {profile.data
                 ? `${profile.data.vendor} ${profile.data.model} (${profile.data.id} ${profile.data.version})`
                 : d.profileId}
+            </dd>
+            <dt>{t('health.title')}</dt>
+            <dd data-health>
+              <HealthBadge health={health.get(id)} />{' '}
+              {health.get(id) ? (
+                <TimeText iso={health.get(id)?.ts} timeZone={site?.timeZone} />
+              ) : null}
             </dd>
             <dt>{t('device.connection')}</dt>
             <dd className="mono">{connectionText(d.connection)}</dd>

@@ -5,6 +5,7 @@ import { useFleetEvents } from '../api/use-fleet-events.js';
 import { useAction, useResource } from '../api/use-resource.js';
 import { useSession } from '../auth/session-context.js';
 import { connectionText } from '../devices/connection-text.js';
+import { HealthBadge } from '../devices/health-badge.js';
 import { useI18n } from '../i18n/i18n-context.js';
 import { formatReading } from '../i18n/formatters.js';
 import { Link } from '../routing/router.js';
@@ -45,7 +46,11 @@ export function GatewayPage({ id }: { id: string }) {
     [profiles.data],
   );
   const deviceList = devices.data?.items ?? [];
-  const { readings, live: readingsLive } = useLiveReadings(
+  const {
+    readings,
+    health,
+    live: readingsLive,
+  } = useLiveReadings(
     deviceList.map((d) => d.id),
     { gatewayId: id },
   );
@@ -191,6 +196,7 @@ export function GatewayPage({ id }: { id: string }) {
                   <th scope="col">{t('gateway.deviceName')}</th>
                   <th scope="col">{t('gateway.profile')}</th>
                   <th scope="col">{t('gateway.connection')}</th>
+                  <th scope="col">{t('health.title')}</th>
                   <th scope="col">{t('gateway.readings')}</th>
                 </tr>
               </thead>
@@ -208,6 +214,9 @@ export function GatewayPage({ id }: { id: string }) {
                       </th>
                       <td>{d.profileId}</td>
                       <td className="mono small">{connectionText(d.connection)}</td>
+                      <td data-health>
+                        <HealthBadge health={health.get(d.id)} />
+                      </td>
                       <td>
                         {shown.length === 0 ? (
                           <span className="muted">{t('device.noReading')}</span>

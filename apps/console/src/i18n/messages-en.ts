@@ -143,6 +143,11 @@ export const en = {
   'device.sendCommand': 'Send a command to this device',
   'device.commands': 'Commands',
 
+  'health.title': 'Health',
+  'health.online': 'Responding',
+  'health.suspect': 'Answering unreliably',
+  'health.offline': 'Not responding',
+  'health.unknown': 'not reported yet',
   'chart.min': 'min {value}',
   'chart.max': 'max {value}',
   'chart.latest': 'latest {value}',

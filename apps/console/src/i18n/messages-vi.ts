@@ -144,6 +144,11 @@ export const vi: Record<MessageKey, string> = {
   'device.sendCommand': 'Gửi lệnh tới thiết bị này',
   'device.commands': 'Lệnh',
 
+  'health.title': 'Tình trạng',
+  'health.online': 'Đang phản hồi',
+  'health.suspect': 'Phản hồi không ổn định',
+  'health.offline': 'Không phản hồi',
+  'health.unknown': 'chưa có báo cáo',
   'chart.min': 'thấp nhất {value}',
   'chart.max': 'cao nhất {value}',
   'chart.latest': 'mới nhất {value}',

@@ -5,6 +5,7 @@ import { useSession } from '../auth/session-context.js';
 import type { DeviceState, Reading } from './telemetry-types.js';
 
 export type ReadingsByDevice = ReadonlyMap<string, ReadonlyMap<string, Reading>>;
+export type DeviceHealth = NonNullable<DeviceState['health']>;
 
 /**
  * Latest readings of some devices: loaded once from /state, then kept current from the
@@ -13,9 +14,15 @@ export type ReadingsByDevice = ReadonlyMap<string, ReadonlyMap<string, Reading>>
 export function useLiveReadings(
   deviceIds: readonly string[],
   filter: { gatewayId: string } | { deviceId: string },
-): { readings: ReadingsByDevice; live: StreamState; errors: number } {
+): {
+  readings: ReadingsByDevice;
+  health: ReadonlyMap<string, DeviceHealth>;
+  live: StreamState;
+  errors: number;
+} {
   const { api, tenantId } = useSession();
   const [readings, setReadings] = useState<ReadingsByDevice>(new Map());
+  const [health, setHealth] = useState<ReadonlyMap<string, DeviceHealth>>(new Map());
   const [errors, setErrors] = useState(0);
   const idsKey = deviceIds.join(',');
 
@@ -28,6 +35,7 @@ export function useLiveReadings(
     ).then((results) => {
       if (controller.signal.aborted) return;
       const next = new Map<string, Map<string, Reading>>();
+      const healthNext = new Map<string, DeviceHealth>();
       let failed = 0;
       results.forEach((result, i) => {
         const id = ids[i];
@@ -36,12 +44,14 @@ export function useLiveReadings(
           failed++;
           return;
         }
+        if (result.value.health) healthNext.set(id, result.value.health);
         next.set(
           id,
           new Map(result.value.points.map((p) => [p.point, { value: p.value, ts: p.ts }])),
         );
       });
       setErrors(failed);
+      setHealth(healthNext);
       setReadings((current) => {
         // Keep anything the stream delivered meanwhile if it is newer.
         const merged = new Map(next);
@@ -75,5 +85,5 @@ export function useLiveReadings(
     });
   }, []);
   const live = useFleetEvents(['device.readings'], onEvent, { filter });
-  return { readings, live, errors };
+  return { readings, health, live, errors };
 }

@@ -7,13 +7,11 @@ let headingFocusPending = false;
 
 /** After a navigation, move focus to the page's heading now or as soon as it renders. */
 export function focusPageHeading(): void {
+  // The heading found may be the previous page's, hidden while the next one loads: then it
+  // cannot take focus and the next page's heading will.
   const heading = document.getElementById('page-title');
-  if (heading) {
-    heading.focus();
-    headingFocusPending = false;
-  } else {
-    headingFocusPending = true;
-  }
+  heading?.focus();
+  headingFocusPending = !heading || document.activeElement !== heading;
 }
 
 /** The page's one h1; the shell moves focus to it after each navigation. */
