@@ -118,9 +118,15 @@ export async function startControlPlane(
       logger,
     });
     app.useGlobalPipes(createValidationPipe());
-    app.useGlobalFilters(new ErrorFilter());
+    const errorFilter = new ErrorFilter();
+    app.useGlobalFilters(errorFilter);
     app.useGlobalInterceptors(new AuditTargetInterceptor());
     setupOpenApi(app);
+    // Before the routes are registered (Fastify binds error handlers to routes at registration):
+    // errors raised before a handler runs (body limits, JSON syntax) get the same shape as the rest.
+    fastify.setErrorHandler((error, request, reply) => {
+      errorFilter.reply(error, request, reply);
+    });
     await app.init();
 
     const firstAdmin = await app.get(AuthService).bootstrapFirstAdmin();

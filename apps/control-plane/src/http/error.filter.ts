@@ -73,8 +73,14 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const reply = ctx.getResponse<FastifyReply>();
-    const request = ctx.getRequest<FastifyRequest>();
+    this.reply(error, ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>());
+  }
+
+  /**
+   * Also installed as Fastify's error handler, for errors raised before a route handler runs
+   * (body too large, unparseable JSON), so every error has the same shape.
+   */
+  reply(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const body = this.toBody(error, request);
     const tenantId = error instanceof DomainError ? error.details?.tenantId : undefined;
     if (typeof tenantId === 'string') request.fleet.auditTenantId = tenantId;
