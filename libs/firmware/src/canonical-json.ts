@@ -6,10 +6,15 @@ import { FirmwareError, FirmwareErrorCode } from './firmware-error.js';
  * signature needs. Only JSON data is accepted (no NaN, Infinity, functions, class instances).
  */
 export function canonicalJson(value: unknown): string {
-  return serialize(value, '$');
+  return serialize(value, '$', 0);
 }
 
-function serialize(value: unknown, path: string): string {
+/** Manifests are two levels deep; the bound keeps hostile nesting from overflowing the stack. */
+export const MAX_CANONICAL_DEPTH = 64;
+
+function serialize(value: unknown, path: string, depth: number): string {
+  if (depth > MAX_CANONICAL_DEPTH)
+    throw notJson(path, `is nested deeper than ${MAX_CANONICAL_DEPTH} levels`);
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -29,7 +34,7 @@ function serialize(value: unknown, path: string): string {
   if (Array.isArray(value)) {
     const items: string[] = [];
     for (let i = 0; i < value.length; i++)
-      items.push(serialize(value[i] as unknown, `${path}[${i}]`));
+      items.push(serialize(value[i] as unknown, `${path}[${i}]`, depth + 1));
     return `[${items.join(',')}]`;
   }
   const proto = Object.getPrototypeOf(value) as unknown;
@@ -43,7 +48,7 @@ function serialize(value: unknown, path: string): string {
   for (const key of Object.keys(record).sort()) {
     const member = record[key];
     if (member === undefined) continue;
-    members.push(`${JSON.stringify(key)}:${serialize(member, `${path}.${key}`)}`);
+    members.push(`${JSON.stringify(key)}:${serialize(member, `${path}.${key}`, depth + 1)}`);
   }
   return `{${members.join(',')}}`;
 }

@@ -70,13 +70,31 @@ export function verifySignedManifest(
       { keyId: key.keyId },
     );
   const sig = decodeSignature(signature.value);
-  if (!sig || !verify(null, manifestSigningBytes(manifest), publicKey, sig))
+  if (!sig || !verify(null, signingBytesOf(manifest), publicKey, sig))
     throw new FirmwareError(
       FirmwareErrorCode.BAD_SIGNATURE,
       `signature does not verify with key ${key.keyId}: the manifest or the signature was altered`,
       { keyId: key.keyId },
     );
   return { manifest: parseManifest(manifest), keyId: key.keyId };
+}
+
+/** Canonical bytes of an untrusted manifest; content that is not JSON data is an invalid manifest. */
+function signingBytesOf(manifest: unknown): Buffer {
+  try {
+    return manifestSigningBytes(manifest);
+  } catch (error) {
+    if (!FirmwareError.is(error, FirmwareErrorCode.INVALID_ARGUMENT)) throw error;
+    const issues = (error.details.issues ?? []).map((i) => ({
+      field: i.field.replace(/^\$/, 'manifest'),
+      reason: i.reason,
+    }));
+    throw FirmwareError.fromIssues(
+      FirmwareErrorCode.INVALID_MANIFEST,
+      'invalid signed manifest',
+      issues,
+    );
+  }
 }
 
 // Strict: exactly 64 bytes in canonical padded base64, so no two strings decode to one signature.

@@ -48,7 +48,16 @@ export function manifestIssues(input: unknown, path = 'manifest'): FieldIssue[] 
     return [{ field: path, reason: 'must be a JSON object' }];
   const record = input as Record<string, unknown>;
   const missing = REQUIRED.filter((field) => record[field] === undefined);
-  const dto = Object.assign(new FirmwareManifestDto(), input);
+  // defineProperty, not Object.assign: an own `__proto__` key (JSON.parse makes those) would
+  // otherwise replace the DTO's prototype and take the validation metadata with it.
+  const dto = new FirmwareManifestDto();
+  for (const [key, value] of Object.entries(record))
+    Object.defineProperty(dto, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   const errors = validateSync(dto, {
     whitelist: true,
     forbidNonWhitelisted: true,
