@@ -511,6 +511,8 @@ describe('a platform administrator', () => {
     await ui(page.locator('#page-title')).toHaveText('Đội thiết bị');
     const tenant = page.getByLabel('Đơn vị');
     await ui(tenant).toHaveValue(TENANT);
+    // Live updates reach platform administrators too: the stream names the tenant in a header.
+    await ui(page.getByRole('status').filter({ hasText: 'Trực tiếp' })).toBeVisible();
     await ui(page.locator(`tbody[data-site="${SITE}"]`)).toBeVisible();
     await c.screenshot('platform-fleet-vi');
 

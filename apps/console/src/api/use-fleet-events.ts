@@ -34,13 +34,13 @@ export function useFleetEvents(
       path,
       kinds: kindKey.split(',') as FleetEventKind[],
       token,
+      tenantId,
       extraQuery: JSON.parse(filterKey) as Record<string, string>,
       onEvent: (event) => {
         handler.current(event);
       },
       onState: setState,
     });
-    // The tenant is part of the key: switching tenants reopens the stream.
   }, [kindKey, token, tenantId, path, enabled, filterKey]);
   return state;
 }

@@ -11,8 +11,8 @@ export interface Viewport {
   padding: number;
 }
 
-/** Smallest span drawn, in degrees, so one site or a tight cluster is not blown up absurdly. */
-const MIN_SPAN_DEG = 0.02;
+/** Smallest span drawn, in degrees (about 500 m), so a tight cluster is not blown up absurdly. */
+const MIN_SPAN_DEG = 0.005;
 
 /**
  * Projects coordinates into an SVG box: equirectangular, longitudes shrunk by the cosine of the
