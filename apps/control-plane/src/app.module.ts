@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AuditModule } from './audit/audit.module.js';
+import { CommandsModule } from './commands/commands.module.js';
 import { EventsModule } from './events/events.module.js';
 import { GatewayLinkModule } from './gateway-link/gateway-link.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
@@ -29,6 +30,7 @@ export class AppModule {
         TenantsModule,
         AuthModule,
         RegistryModule,
+        CommandsModule,
         AuditModule,
         HealthModule,
         MetricsModule,

@@ -22,3 +22,13 @@ export {
   type GatewayLifecycle,
 } from './enrollment/enrollment.contract.js';
 export { QUEUE_NAMES, defineJob, type JobDefinition, type QueueName } from './queues/job-definition.js';
+export {
+  COMMAND_DISPATCH_JOB,
+  COMMAND_EXPIRE_JOB,
+  COMMAND_EXPIRY_PHASES,
+  COMMAND_RESEND_JOB,
+  CommandDispatchJobDto,
+  CommandExpireJobDto,
+  CommandResendJobDto,
+  type CommandExpiryPhase,
+} from './queues/command-jobs.js';
