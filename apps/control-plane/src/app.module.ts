@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AuditModule } from './audit/audit.module.js';
 import { CommandsModule } from './commands/commands.module.js';
 import { EventsModule } from './events/events.module.js';
+import { FirmwareModule } from './firmware/firmware.module.js';
 import { GatewayLinkModule } from './gateway-link/gateway-link.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { QueueModule } from './queue/queue.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         AuthModule,
         RegistryModule,
         CommandsModule,
+        FirmwareModule,
         AuditModule,
         HealthModule,
         MetricsModule,

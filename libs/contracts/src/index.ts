@@ -32,3 +32,4 @@ export {
   CommandResendJobDto,
   type CommandExpiryPhase,
 } from './queues/command-jobs.js';
+export { ROLLOUT_TICK, RolloutTickPayload } from './queues/rollout-jobs.js';
