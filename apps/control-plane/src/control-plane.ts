@@ -19,6 +19,8 @@ import { ErrorFilter } from './http/error.filter.js';
 import { registerHttpHooks, requestIdFrom } from './http/http-hooks.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { createPino, PinoNestLogger } from './logging/pino-logger.js';
+import { JobQueueAdapter } from './queue/job-queue.adapter.js';
+import { registerQueueDashboard } from './queue/queue-dashboard.adapter.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { connectRedisOrExplain, createRedis, warnUnlessNoEviction } from './redis/redis.adapter.js';
 
@@ -122,6 +124,10 @@ export async function startControlPlane(
     app.useGlobalFilters(errorFilter);
     app.useGlobalInterceptors(new AuditTargetInterceptor());
     setupOpenApi(app);
+    await registerQueueDashboard(fastify, {
+      queues: app.get(JobQueueAdapter),
+      auth: app.get(AuthService),
+    });
     // Before the routes are registered (Fastify binds error handlers to routes at registration):
     // errors raised before a handler runs (body limits, JSON syntax) get the same shape as the rest.
     fastify.setErrorHandler((error, request, reply) => {

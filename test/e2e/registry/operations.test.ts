@@ -80,6 +80,31 @@ describe('operations', () => {
     expect(run.output()).toContain('redis-server');
   });
 
+  it('serves the queue dashboard to platform administrators only', async () => {
+    const cp = await startTestControlPlane();
+    try {
+      expect((await fetch(`${cp.url}/admin/queues`)).status).toBe(401);
+      const first = await fetch(`${cp.url}/admin/queues?access_token=${cp.adminToken}`, {
+        redirect: 'manual',
+      });
+      expect(first.status).toBe(303);
+      const cookie = first.headers.get('set-cookie') ?? '';
+      expect(cookie).toMatch(/HttpOnly/);
+      const page = await fetch(`${cp.url}/admin/queues`, {
+        headers: { cookie: cookie.split(';')[0]! },
+      });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+      const api = await fetch(`${cp.url}/admin/queues/api/queues`, {
+        headers: { cookie: cookie.split(';')[0]! },
+      });
+      expect(api.status).toBe(200);
+      expect(JSON.stringify(await api.json())).toContain('commands');
+    } finally {
+      await cp.close();
+    }
+  });
+
   it('exports Prometheus metrics with the HTTP latency histogram and process metrics', async () => {
     const cp = await startTestControlPlane();
     try {
