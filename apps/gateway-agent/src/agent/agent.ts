@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withDeadline } from '@fleet/common';
+import { CommandRunner } from '../commands/command-runner.js';
 import {
   DiskBuffer,
+  ExecutionDedupe,
   GatewaySession,
   type RefusalReason,
   type SessionStats,
@@ -79,6 +81,7 @@ export class Agent {
   private batcher: TelemetryBatcher | undefined;
   private runtime: DeviceRuntime | undefined;
   private configService: ConfigService | undefined;
+  private commands: CommandRunner | undefined;
 
   private constructor(
     private readonly options: AgentOptions,
@@ -175,9 +178,27 @@ export class Agent {
       ...this.options.runtime,
     });
     this.runtime = runtime;
+    const commands = new CommandRunner({
+      dedupe: await ExecutionDedupe.open({
+        file: join(config.stateDir, 'seen-executions.log'),
+        fsync: config.outbox.fsync,
+      }),
+      runtime,
+      publish: (message) => session.publish(message),
+      logger: this.log.child({ component: 'commands' }),
+    });
+    this.commands = commands;
+    this.dispatcher.on('cmd', (message) => commands.accept(message));
     const configService = new ConfigService({
       store: new ConfigStore(config.stateDir, this.identity.gatewayId),
-      runtime,
+      // Commands resolve devices against the plan the runtime actually runs.
+      runtime: {
+        apply: async (plan) => {
+          const changes = await runtime.apply(plan);
+          commands.usePlan(plan);
+          return changes;
+        },
+      },
       ack: (message) => session.publish(message),
       logger: this.log.child({ component: 'config' }),
     });
@@ -262,6 +283,10 @@ export class Agent {
   private async shutdown(reason: string): Promise<void> {
     this.log.info({ reason }, 'agent stopping');
     clearInterval(this.statusTimer);
+    // Commands first: running ones finish on the buses, and every result reaches the outbox.
+    await this.commands?.stop().catch((error: unknown) => {
+      this.log.error({ err: (error as Error).message }, 'command runner stop failed');
+    });
     await this.runtime?.stop().catch((error: unknown) => {
       this.log.error({ err: (error as Error).message }, 'runtime stop failed');
     });
