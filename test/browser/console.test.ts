@@ -396,6 +396,45 @@ describe('an administrator of the tenant', () => {
     await c.screenshot('commands');
   });
 
+  it('sends the command, follows it by state per device, and cancels what has not run', async () => {
+    const { page } = c;
+    // Continues the form above: setDim chosen for the devices of the site.
+    await page.getByLabel(/^level \(%\)/).fill('40');
+    let asked = '';
+    page.once('dialog', (dialog) => {
+      asked = dialog.message();
+      void dialog.accept();
+    });
+    await page.getByRole('button', { name: 'Send to 1 device' }).click();
+    await ui(page.locator('#page-title')).toHaveText('Command setDim');
+    expect(asked).toBe('Send setDim to 1 device?');
+    const commandId = new URL(page.url()).pathname.split('/').at(-1)!;
+    // The gateway is offline (no agent runs here): the execution waits, queued.
+    await ui(page.locator('[data-state="queued"]').first()).toContainText('Queued: 1');
+    const result = page.locator('tr[data-state]');
+    await ui(result).toContainText('Streetlight 7');
+    await ui(result).toHaveAttribute('data-state', 'queued');
+    await c.screenshot('command');
+
+    await page.getByRole('button', { name: 'Cancel what has not run' }).click();
+    await ui(result).toHaveAttribute('data-state', 'canceled');
+    await ui(page.locator('.counts')).toContainText('Canceled: 1');
+    await ui(page.getByRole('button', { name: 'Cancel what has not run' })).toHaveCount(0);
+    const stored = await inTenant.get<{ state: string; params: unknown; counts: unknown }>(
+      `/api/v1/commands/${commandId}`,
+    );
+    expect(stored.body).toMatchObject({
+      state: 'canceled',
+      params: { level: 40 },
+      counts: { canceled: 1 },
+    });
+
+    await page.getByRole('link', { name: 'Commands', exact: true }).click();
+    await ui(page.locator('section[aria-labelledby="commands-recent"] tbody')).toContainText(
+      'setDim',
+    );
+  });
+
   it('shows the firmware page', async () => {
     const { page } = c;
     await page.getByRole('link', { name: 'Firmware', exact: true }).click();

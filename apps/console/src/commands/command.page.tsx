@@ -18,6 +18,7 @@ import {
   finished,
   getCommand,
   listResults,
+  targetText,
   type ExecutionResult,
 } from './commands-api.js';
 import { ProgressBar } from './progress-bar.js';
@@ -35,7 +36,15 @@ export function CommandPage({ id }: { id: string }) {
   const [resultsError, setResultsError] = useState<ApiError | undefined>(undefined);
   const [resultsGeneration, setResultsGeneration] = useState(0);
 
+  // The command arrives with its first page of results; later pages and refreshes come here.
+  const firstResults = summary.data?.results;
   useEffect(() => {
+    if (!firstResults) return;
+    setResults(firstResults.items);
+    setCursor(firstResults.nextCursor);
+  }, [firstResults]);
+  useEffect(() => {
+    if (resultsGeneration === 0) return;
     const controller = new AbortController();
     listResults(api, id, null, controller.signal).then(
       (page) => {
@@ -57,17 +66,16 @@ export function CommandPage({ id }: { id: string }) {
   const onEvent = useCallback(
     (event: FleetEvent) => {
       if (event.kind !== 'command.progress' || event.commandId !== id) return;
-      setSummary((s) => (s ? { ...s, counts: event.counts } : s));
-      if (event.done) setResultsGeneration((g) => g + 1);
+      setSummary((s) => (s ? { ...s, counts: event.counts, done: event.done } : s));
+      // Per-device results follow the counts, at most every few seconds while it runs.
+      setResultsGeneration((g) => g + 1);
     },
     [id, setSummary],
   );
   const live = useFleetEvents(['command.progress'], onEvent);
 
   const cancel = useAction(async () => {
-    const updated = await cancelCommand(api, id);
-    setSummary(updated);
-    setResultsGeneration((g) => g + 1);
+    setSummary(await cancelCommand(api, id));
   });
 
   const more = async () => {
@@ -99,7 +107,8 @@ export function CommandPage({ id }: { id: string }) {
     <>
       <PageHeader title={t('commands.detail', { name: c.command })}>
         <LiveIndicator state={live} />
-        {session.can('command.send') && done < c.total ? (
+        <StateBadge state={c.state} label={t(`command.${c.state}`)} />
+        {session.can('command.send') && !c.done ? (
           <button
             type="button"
             className="button danger"
@@ -114,22 +123,16 @@ export function CommandPage({ id }: { id: string }) {
       <section className="panel" aria-labelledby="command-progress">
         <h2 id="command-progress">{t('commands.progress')}</h2>
         <dl className="facts">
-          {c.selector ? (
-            <>
-              <dt>{t('commands.target.selector')}</dt>
-              <dd className="mono">{c.selector}</dd>
-            </>
-          ) : null}
+          <dt>{t('commands.target.selector')}</dt>
+          <dd className="mono">{targetText(c.target)}</dd>
+          <dt>{t('commands.parameters')}</dt>
+          <dd className="mono">{JSON.stringify(c.params)}</dd>
           <dt>{t('commands.created')}</dt>
           <dd>
             <TimeText iso={c.createdAt} />
           </dd>
-          {c.createdBy ? (
-            <>
-              <dt>{t('commands.by')}</dt>
-              <dd>{c.createdBy}</dd>
-            </>
-          ) : null}
+          <dt>{t('commands.by')}</dt>
+          <dd>{c.createdBy.name ?? '—'}</dd>
         </dl>
         <p aria-live="polite">{t('commands.total', { done, total: c.total })}</p>
         <ProgressBar

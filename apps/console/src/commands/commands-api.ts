@@ -3,8 +3,8 @@ import type { Page } from '../api/api-types.js';
 import type { ParamValue } from './parameter-values.js';
 
 /**
- * The command-dispatch API (issue 5: POST /api/v1/commands, GET /api/v1/commands/:id, cancel,
- * progress events). Its shapes live here only, so aligning them with the server is one file.
+ * The command-dispatch API (apps/control-plane/src/commands/commands.controller.ts). Its shapes
+ * live here only.
  */
 export const EXECUTION_STATES = [
   'queued',
@@ -17,53 +17,67 @@ export const EXECUTION_STATES = [
   'canceled',
 ] as const;
 export type ExecutionState = (typeof EXECUTION_STATES)[number];
-export const FINAL_STATES: readonly ExecutionState[] = [
-  'succeeded',
-  'failed',
-  'timed_out',
-  'expired',
-  'canceled',
-];
+
+/** Higher runs first (0-100, default 50). */
+export const PRIORITIES = { normal: 50, high: 90 } as const;
+
+export interface CommandTarget {
+  deviceIds?: string[];
+  selector?: string;
+}
 
 export interface CommandCreate {
-  selector?: string;
-  deviceIds?: string[];
+  target: CommandTarget;
   command: string;
   params: Record<string, ParamValue>;
   ttlSeconds?: number;
-  priority?: 'normal' | 'high';
+  priority?: number;
   idempotencyKey: string;
 }
 
 export interface CommandSummary {
   id: string;
   command: string;
-  selector?: string | null;
-  createdAt: string;
-  createdBy?: string | null;
-  counts: Partial<Record<ExecutionState, number>>;
+  params: Record<string, unknown>;
+  target: CommandTarget;
+  priority: number;
+  state: 'active' | 'completed' | 'canceled';
+  done: boolean;
   total: number;
+  counts: Partial<Record<ExecutionState, number>>;
+  createdBy: { userId: string | null; name: string | null };
+  createdAt: string;
+  expiresAt: string;
+  finishedAt: string | null;
 }
 
 export interface ExecutionResult {
+  id: string;
   deviceId: string;
-  deviceName?: string;
+  deviceName: string | null;
+  gatewayId: string;
   state: ExecutionState;
-  updatedAt?: string;
-  result?: unknown;
-  error?: { code: string; message: string } | null;
+  attempts: number;
+  updatedAt: string;
+  finishedAt: string | null;
+  result: unknown;
+  error: { code: string; message: string } | null;
 }
 
-export function createCommand(api: ApiClient, body: CommandCreate): Promise<CommandSummary> {
-  return api.post<CommandSummary>('/api/v1/commands', body);
+export interface CommandDetail extends CommandSummary {
+  results: Page<ExecutionResult>;
+}
+
+export function createCommand(api: ApiClient, body: CommandCreate): Promise<CommandDetail> {
+  return api.post<CommandDetail>('/api/v1/commands', body);
 }
 
 export function getCommand(
   api: ApiClient,
   id: string,
   signal?: AbortSignal,
-): Promise<CommandSummary> {
-  return api.get<CommandSummary>(`/api/v1/commands/${id}`, {}, signal);
+): Promise<CommandDetail> {
+  return api.get<CommandDetail>(`/api/v1/commands/${id}`, { limit: 100 }, signal);
 }
 
 export function listResults(
@@ -81,16 +95,27 @@ export function listResults(
 
 export function listCommands(
   api: ApiClient,
-  selector: string | undefined,
+  limit: number,
   signal?: AbortSignal,
 ): Promise<Page<CommandSummary>> {
-  return api.get<Page<CommandSummary>>('/api/v1/commands', { selector, limit: 20 }, signal);
+  return api.get<Page<CommandSummary>>('/api/v1/commands', { limit }, signal);
 }
 
-export function cancelCommand(api: ApiClient, id: string): Promise<CommandSummary> {
-  return api.post<CommandSummary>(`/api/v1/commands/${id}/cancel`);
+export function cancelCommand(api: ApiClient, id: string): Promise<CommandDetail> {
+  return api.post<CommandDetail>(`/api/v1/commands/${id}/cancel`);
 }
 
-export function finished(summary: Pick<CommandSummary, 'counts' | 'total'>): number {
-  return FINAL_STATES.reduce((sum, s) => sum + (summary.counts[s] ?? 0), 0);
+export function finished(summary: Pick<CommandSummary, 'counts'>): number {
+  return (['succeeded', 'failed', 'timed_out', 'expired', 'canceled'] as const).reduce(
+    (sum, s) => sum + (summary.counts[s] ?? 0),
+    0,
+  );
+}
+
+/** How a command's target reads: its selector, or how many devices it named. */
+export function targetText(target: CommandTarget): string {
+  if (target.selector) return target.selector;
+  return `id=${(target.deviceIds ?? []).slice(0, 3).join('|')}${
+    (target.deviceIds?.length ?? 0) > 3 ? '|…' : ''
+  }`;
 }

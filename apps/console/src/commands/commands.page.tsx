@@ -19,7 +19,7 @@ import { routePath } from '../routing/route-match.js';
 import { ErrorNotice, isMissingEndpoint, UnavailableNotice } from '../ui/error-notice.js';
 import { CheckboxField, SelectField, TextField } from '../ui/fields.js';
 import { PageHeader } from '../ui/page-header.js';
-import { createCommand } from './commands-api.js';
+import { createCommand, PRIORITIES } from './commands-api.js';
 import { initialValues, readParameters, type ParamProblem } from './parameter-values.js';
 import { RecentCommands } from './recent-commands.js';
 
@@ -124,17 +124,22 @@ function CommandForm() {
   const [showProblems, setShowProblems] = useState(false);
 
   const read = command ? readParameters(command.parameters, raw) : { values: {}, problems: [] };
+  // One key per filled-in form: a retried or double-clicked send creates the command once.
+  const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
+  useEffect(() => {
+    setIdempotencyKey(crypto.randomUUID());
+  }, [counted, commandName, raw, ttl, priority]);
   const count = matched?.items.length ?? 0;
 
   const send = useAction(async () => {
     if (!command) return;
     const created = await createCommand(api, {
-      selector: counted,
+      target: { selector: counted },
       command: command.name,
       params: read.values,
       ttlSeconds: ttl.trim() ? Number(ttl) : undefined,
-      priority,
-      idempotencyKey: crypto.randomUUID(),
+      priority: PRIORITIES[priority],
+      idempotencyKey,
     });
     navigate(routePath({ name: 'command', id: created.id }));
   });
@@ -143,12 +148,14 @@ function CommandForm() {
     event.preventDefault();
     setShowProblems(true);
     if (!command || read.problems.length > 0 || !matched || count === 0) return;
-    const shown = matched.capped ? `${count}+` : String(count);
+    const shown = matched.capped ? `${count}+` : count;
     if (!window.confirm(t('commands.confirm', { command: command.name, count: shown }))) return;
     void send.run();
   };
   const serverProblem = (field: string): string | undefined =>
-    send.error?.problemFor(`params.${field}`) ?? send.error?.problemFor(field);
+    send.error?.problemFor(`params.${field}`) ??
+    send.error?.problemFor(`target.${field}`) ??
+    send.error?.problemFor(field);
 
   return (
     <section className="panel" aria-labelledby="command-new">

@@ -273,7 +273,14 @@ export function GatewayPage({ id }: { id: string }) {
 
       <section className="panel" aria-labelledby="gateway-commands">
         <h2 id="gateway-commands">{t('gateway.recentCommands')}</h2>
-        <RecentCommands selector={`gateway=${g.id}`} timeZone={tz} />
+        <RecentCommands
+          scope={`gateway:${g.id}:${deviceList.length}`}
+          only={(c) =>
+            (c.target.selector ?? '').includes(g.id) ||
+            (c.target.deviceIds ?? []).some((d) => deviceList.some((x) => x.id === d))
+          }
+          timeZone={tz}
+        />
       </section>
     </>
   );
