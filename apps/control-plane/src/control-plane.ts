@@ -133,6 +133,10 @@ export async function startControlPlane(
     fastify.setErrorHandler((error, request, reply) => {
       errorFilter.reply(error, request, reply);
     });
+    // Nest would install its own exception layer after the routes, where Fastify no longer applies
+    // it to them; ours already answers those errors, so that second handler is skipped (it would
+    // only make Fastify warn about overriding).
+    adapter.setErrorHandler = () => fastify;
     await app.init();
 
     const firstAdmin = await app.get(AuthService).bootstrapFirstAdmin();

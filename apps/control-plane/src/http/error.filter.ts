@@ -30,6 +30,8 @@ export interface ErrorBody {
   message: string;
   errors?: readonly { field: string; reason: string }[];
   requestId: string;
+  /** For /health/ready: each dependency's state. */
+  health?: object;
 }
 
 /** Postgres/pg driver errors that mean "the database is not there right now". */
@@ -123,7 +125,10 @@ export class ErrorFilter implements ExceptionFilter {
             ? 'BODY_TOO_LARGE'
             : `HTTP_${statusCode}`;
       const message = statusCode === 413 ? BODY_TOO_LARGE : error.message;
-      return { statusCode, code, message, requestId };
+      // Health checks answer 503 with what is down: keep that detail for operators.
+      const response = error.getResponse();
+      const details = typeof response === 'object' && 'details' in response ? response : undefined;
+      return { statusCode, code, message, requestId, ...(details ? { health: details } : {}) };
     }
     const client = fastifyClientError(error);
     if (client) {
