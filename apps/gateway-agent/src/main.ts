@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { AgentError } from './agent/agent.error.js';
 import { registerAgentCommands } from './agent.commands.js';
+import { registerSuperviseCommand } from './supervise/supervise.command.js';
 import { registerTechnicianCommands } from './technician/technician.commands.js';
 import { describeError } from './technician/output.js';
 import { TechnicianError } from './technician/technician.error.js';
@@ -11,6 +12,7 @@ const program = new Command('gateway-agent')
   .showHelpAfterError()
   .exitOverride();
 registerAgentCommands(program);
+registerSuperviseCommand(program);
 registerTechnicianCommands(program);
 
 try {

@@ -142,4 +142,87 @@ describe('loadAgentConfig', () => {
       '--model: model must be 1-64 characters of A-Z a-z 0-9 . _ + -, got "a b"',
     ]);
   });
+
+  it('has OTA and supervisor defaults: no release keys (OTA refused), A/B slots', () => {
+    const config = loadAgentConfig({}, {}, user);
+    expect(config.ota).toEqual({
+      revokedKeyIds: [],
+      installer: 'ab',
+      download: {
+        maxAttempts: 6,
+        retryInitialMs: 2_000,
+        retryMaxMs: 120_000,
+        refreshWaitMs: 120_000,
+      },
+      rauc: { path: 'rauc', rebootCommand: ['systemctl', 'reboot'] },
+    });
+    expect(config.supervisor).toEqual({ trialDeadlineMs: 600_000, trialBootAttempts: 2 });
+    expect(config.slot).toBeUndefined();
+  });
+
+  it('parses release keys (flag over variable), revoked key ids, the installer and the slot variables', () => {
+    const config = loadAgentConfig(
+      {
+        GATEWAY_AGENT_RELEASE_KEYS: '/etc/gateway-agent/release-keys',
+        GATEWAY_AGENT_REVOKED_RELEASE_KEYS: '0123456789abcdef, fedcba9876543210',
+        GATEWAY_AGENT_OTA_INSTALLER: 'RAUC',
+        GATEWAY_AGENT_RAUC_REBOOT_COMMAND: '/sbin/reboot  -f',
+        GATEWAY_AGENT_OTA_REFRESH_WAIT_MS: '5000',
+        GATEWAY_AGENT_TRIAL_DEADLINE_MS: '90000',
+        FLEET_SLOT_STATE_DIR: '/var/lib/gateway-agent',
+        FLEET_SLOT: 'b',
+        FLEET_SLOT_VERSION: '1.4.0',
+        FLEET_SLOT_TRIAL: '1',
+        FLEET_SLOT_DEPLOYMENT_ID: 'dep-7',
+      },
+      { releaseKeys: '/opt/keys.pem' },
+      user,
+    );
+    expect(config.ota).toMatchObject({
+      releaseKeysPath: '/opt/keys.pem',
+      revokedKeyIds: ['0123456789abcdef', 'fedcba9876543210'],
+      installer: 'rauc',
+      download: { refreshWaitMs: 5_000 },
+      rauc: { rebootCommand: ['/sbin/reboot', '-f'] },
+    });
+    expect(config.supervisor.trialDeadlineMs).toBe(90_000);
+    expect(config.slot).toEqual({
+      stateDir: '/var/lib/gateway-agent',
+      slot: 'b',
+      version: '1.4.0',
+      trial: true,
+      deploymentId: 'dep-7',
+    });
+    expect(config.slotVersion).toBe('1.4.0');
+  });
+
+  it('reports bad OTA settings with the variable or flag that holds them', () => {
+    expect(
+      problemsOf(() =>
+        loadAgentConfig(
+          {
+            GATEWAY_AGENT_RELEASE_KEYS: 'keys.pem',
+            GATEWAY_AGENT_REVOKED_RELEASE_KEYS: 'not-a-key-id',
+            GATEWAY_AGENT_OTA_INSTALLER: 'swupdate',
+            GATEWAY_AGENT_OTA_RETRY_INITIAL_MS: '5000',
+            GATEWAY_AGENT_OTA_RETRY_MAX_MS: '1000',
+            FLEET_SLOT_STATE_DIR: '/var/lib/gateway-agent',
+            FLEET_SLOT: 'c',
+          },
+          {},
+          user,
+        ),
+      ),
+    ).toEqual([
+      'GATEWAY_AGENT_RELEASE_KEYS: must be an absolute path (a PEM file or a directory)',
+      'GATEWAY_AGENT_REVOKED_RELEASE_KEYS: "not-a-key-id" is not a key id (16 lowercase hex characters)',
+      'GATEWAY_AGENT_OTA_INSTALLER: must be one of ab, rauc, got "swupdate"',
+      'GATEWAY_AGENT_OTA_RETRY_MAX_MS: must not be below GATEWAY_AGENT_OTA_RETRY_INITIAL_MS (5000)',
+      'FLEET_SLOT: must be a or b, got "c"',
+      'FLEET_SLOT_VERSION: must name the slot version',
+    ]);
+    expect(problemsOf(() => loadAgentConfig({}, { releaseKeys: 'rel' }, user))).toEqual([
+      '--release-keys: must be an absolute path (a PEM file or a directory)',
+    ]);
+  });
 });

@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { EnrollmentRequestDto } from '@fleet/contracts';
+import { KEY_ID_PATTERN, SLOT_ENV } from '@fleet/firmware';
 import { AgentError } from './agent.error.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -14,6 +15,42 @@ export interface IdentityOverrides {
   model?: string;
   hardwareRevision?: string;
   firmwareVersion?: string;
+}
+
+export const OTA_INSTALLER_KINDS = ['ab', 'rauc'] as const;
+export type OtaInstallerKind = (typeof OTA_INSTALLER_KINDS)[number];
+
+/** Over-the-air updates: the keys a release must be signed with, how to install, how to retry. */
+export interface OtaConfig {
+  /**
+   * A file of PEM public keys, or a directory of `*.pem`/`*.pub` files: the only release keys this
+   * gateway trusts. Unset means OTA is refused (the control plane alone can never install anything).
+   */
+  releaseKeysPath?: string;
+  /** Key ids (16 hex) no longer trusted even when their PEM is still in releaseKeysPath. */
+  revokedKeyIds: string[];
+  /** `ab`: agent bundles into A/B slots (needs `gateway-agent supervise`); `rauc`: OS images. */
+  installer: OtaInstallerKind;
+  download: {
+    /** Consecutive failed attempts without progress before a download fails. */
+    maxAttempts: number;
+    retryInitialMs: number;
+    retryMaxMs: number;
+    /** How long to wait for a fresh URL after the server refused the old one (401/403). */
+    refreshWaitMs: number;
+  };
+  rauc: { path: string; rebootCommand: string[] };
+}
+
+/** The slot `gateway-agent supervise` started this process from (FLEET_SLOT_* variables). */
+export interface SlotContext {
+  /** Where the slots live: `<stateDir>/slots`. */
+  stateDir: string;
+  slot: 'a' | 'b';
+  version: string;
+  /** Started as an uncommitted trial of a new release. */
+  trial: boolean;
+  deploymentId: string | null;
 }
 
 /** Everything the agent reads from its environment and flags, parsed and checked once at start. */
@@ -44,6 +81,16 @@ export interface AgentConfig {
   identity: IdentityOverrides;
   /** The version of the slot the firmware supervisor started (FLEET_SLOT_VERSION), if any. */
   slotVersion?: string;
+  /** Set when `gateway-agent supervise` started this process from an A/B slot. */
+  slot?: SlotContext;
+  ota: OtaConfig;
+  /** Settings of `gateway-agent supervise` (the slot supervisor). */
+  supervisor: {
+    /** A trial that has not committed this long after it started is stopped and rolled back. */
+    trialDeadlineMs: number;
+    /** Starts of a trial (e.g. across power cuts) before it counts as failed. */
+    trialBootAttempts: number;
+  };
 }
 
 /** Command-line flags that take precedence over the environment. */
@@ -53,6 +100,7 @@ export interface AgentConfigFlags {
   serialNumber?: string;
   model?: string;
   hardwareRevision?: string;
+  releaseKeys?: string;
 }
 
 export interface ConfigHost {
@@ -98,6 +146,12 @@ const INTS = {
   reconnectMaxMs: { name: 'RECONNECT_MAX_MS', min: 10, max: 3_600_000, fallback: 60_000 },
   refusedRetryMs: { name: 'REFUSED_RETRY_MS', min: 10, max: 3_600_000, fallback: 60_000 },
   refusedRetryMaxMs: { name: 'REFUSED_RETRY_MAX_MS', min: 10, max: 86_400_000, fallback: 600_000 },
+  otaDownloadAttempts: { name: 'OTA_DOWNLOAD_ATTEMPTS', min: 1, max: 100, fallback: 6 },
+  otaRetryInitialMs: { name: 'OTA_RETRY_INITIAL_MS', min: 10, max: 600_000, fallback: 2_000 },
+  otaRetryMaxMs: { name: 'OTA_RETRY_MAX_MS', min: 10, max: 3_600_000, fallback: 120_000 },
+  otaRefreshWaitMs: { name: 'OTA_REFRESH_WAIT_MS', min: 100, max: 3_600_000, fallback: 120_000 },
+  trialDeadlineMs: { name: 'TRIAL_DEADLINE_MS', min: 1_000, max: 86_400_000, fallback: 600_000 },
+  trialBootAttempts: { name: 'TRIAL_BOOT_ATTEMPTS', min: 1, max: 10, fallback: 2 },
 } as const satisfies Record<string, IntSpec>;
 
 const STRINGS = [
@@ -109,6 +163,11 @@ const STRINGS = [
   'MODEL',
   'HARDWARE_REVISION',
   'FIRMWARE_VERSION',
+  'RELEASE_KEYS',
+  'REVOKED_RELEASE_KEYS',
+  'OTA_INSTALLER',
+  'RAUC_PATH',
+  'RAUC_REBOOT_COMMAND',
 ] as const;
 
 const KNOWN: ReadonlySet<string> = new Set([...Object.values(INTS).map((s) => s.name), ...STRINGS]);
@@ -234,6 +293,11 @@ export function loadAgentConfig(
       refusedMaxDelayMs: int(INTS.refusedRetryMaxMs),
     },
     identity,
+    ota: otaConfig(read, int, flags.releaseKeys, problems),
+    supervisor: {
+      trialDeadlineMs: int(INTS.trialDeadlineMs),
+      trialBootAttempts: int(INTS.trialBootAttempts),
+    },
   };
   if (config.reconnect.maxDelayMs < config.reconnect.initialDelayMs) {
     problems.push({
@@ -250,6 +314,8 @@ export function loadAgentConfig(
   if (caFile !== undefined) config.mqttCaFile = caFile;
   const slotVersion = env['FLEET_SLOT_VERSION']?.trim();
   if (slotVersion) config.slotVersion = slotVersion;
+  const slot = slotContext(env, problems);
+  if (slot) config.slot = slot;
 
   if (problems.length > 0) {
     const lines = problems.map((p) => `  ${p.source}: ${p.reason}`);
@@ -260,6 +326,88 @@ export function loadAgentConfig(
     );
   }
   return config;
+}
+
+function otaConfig(
+  read: (name: string) => string | undefined,
+  int: (spec: IntSpec) => number,
+  releaseKeysFlag: string | undefined,
+  problems: ConfigProblem[],
+): OtaConfig {
+  const keysRaw = releaseKeysFlag ?? read('RELEASE_KEYS');
+  const keysSource = releaseKeysFlag !== undefined ? '--release-keys' : `${ENV_PREFIX}RELEASE_KEYS`;
+  if (keysRaw !== undefined && !isAbsolute(keysRaw))
+    problems.push({
+      source: keysSource,
+      reason: 'must be an absolute path (a PEM file or a directory)',
+    });
+
+  const revokedKeyIds: string[] = [];
+  for (const id of (read('REVOKED_RELEASE_KEYS') ?? '').split(/[\s,]+/).filter((v) => v !== '')) {
+    if (KEY_ID_PATTERN.test(id)) revokedKeyIds.push(id);
+    else
+      problems.push({
+        source: `${ENV_PREFIX}REVOKED_RELEASE_KEYS`,
+        reason: `"${id}" is not a key id (16 lowercase hex characters)`,
+      });
+  }
+
+  const installerRaw = read('OTA_INSTALLER') ?? 'ab';
+  const installer = OTA_INSTALLER_KINDS.find((k) => k === installerRaw.toLowerCase());
+  if (!installer)
+    problems.push({
+      source: `${ENV_PREFIX}OTA_INSTALLER`,
+      reason: `must be one of ${OTA_INSTALLER_KINDS.join(', ')}, got "${installerRaw}"`,
+    });
+
+  const rebootCommand = (read('RAUC_REBOOT_COMMAND') ?? 'systemctl reboot')
+    .split(/\s+/)
+    .filter((part) => part !== '');
+  const retryInitialMs = int(INTS.otaRetryInitialMs);
+  const retryMaxMs = int(INTS.otaRetryMaxMs);
+  if (retryMaxMs < retryInitialMs)
+    problems.push({
+      source: `${ENV_PREFIX}${INTS.otaRetryMaxMs.name}`,
+      reason: `must not be below ${ENV_PREFIX}${INTS.otaRetryInitialMs.name} (${retryInitialMs})`,
+    });
+  const ota: OtaConfig = {
+    revokedKeyIds,
+    installer: installer ?? 'ab',
+    download: {
+      maxAttempts: int(INTS.otaDownloadAttempts),
+      retryInitialMs,
+      retryMaxMs,
+      refreshWaitMs: int(INTS.otaRefreshWaitMs),
+    },
+    rauc: { path: read('RAUC_PATH') ?? 'rauc', rebootCommand },
+  };
+  if (keysRaw !== undefined) ota.releaseKeysPath = resolve(keysRaw);
+  return ota;
+}
+
+/** The FLEET_SLOT_* variables the slot supervisor sets, checked together. */
+function slotContext(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: ConfigProblem[],
+): SlotContext | undefined {
+  const stateDir = env[SLOT_ENV.stateDir]?.trim();
+  if (!stateDir) return undefined;
+  const slot = env[SLOT_ENV.slot]?.trim();
+  const version = env[SLOT_ENV.version]?.trim();
+  if (!isAbsolute(stateDir))
+    problems.push({ source: SLOT_ENV.stateDir, reason: 'must be an absolute path' });
+  if (slot !== 'a' && slot !== 'b')
+    problems.push({ source: SLOT_ENV.slot, reason: `must be a or b, got "${slot ?? ''}"` });
+  if (!version) problems.push({ source: SLOT_ENV.version, reason: 'must name the slot version' });
+  if ((slot !== 'a' && slot !== 'b') || !version) return undefined;
+  const deploymentId = env[SLOT_ENV.deploymentId]?.trim();
+  return {
+    stateDir,
+    slot,
+    version,
+    trial: env[SLOT_ENV.trial] === '1',
+    deploymentId: deploymentId ? deploymentId : null,
+  };
 }
 
 type OverrideSources = Record<

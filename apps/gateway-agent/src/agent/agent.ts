@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withDeadline } from '@fleet/common';
+import { packageRoot, withDeadline } from '@fleet/common';
 import { CommandRunner } from '../commands/command-runner.js';
 import {
   DiskBuffer,
@@ -12,11 +12,14 @@ import {
 } from '../connectivity/index.js';
 import { agentVersion, firmwareVersion } from '../identity/agent-version.js';
 import { ensureStateDir, IdentityStore, type StoredIdentity } from '../identity/identity.store.js';
+import { createOtaService } from '../ota/ota.factory.js';
+import type { OtaService } from '../ota/ota.service.js';
 import { ConfigService } from '../runtime/config.service.js';
 import { ConfigStore } from '../runtime/config.store.js';
 import { DeviceRuntime, type DeviceRuntimeOptions } from '../runtime/device-runtime.js';
 import type { AgentStatus, ConnectionStatus } from '../status/agent-status.js';
 import { StatusFile } from '../status/status-file.js';
+import { checkSlotDependencies } from '../supervise/slot-dependencies.js';
 import { TelemetryBatcher } from '../telemetry/telemetry-batcher.js';
 import type { AgentConfig } from './agent-config.js';
 import { AgentError } from './agent.error.js';
@@ -82,6 +85,12 @@ export class Agent {
   private runtime: DeviceRuntime | undefined;
   private configService: ConfigService | undefined;
   private commands: CommandRunner | undefined;
+  private ota: OtaService | undefined;
+  private onRestart: ((reason: string) => void) | undefined;
+  /** Resolves when an update asks to restart into another slot (exit with RESTART_EXIT_CODE). */
+  readonly restartRequested = new Promise<string>((resolve) => {
+    this.onRestart = resolve;
+  });
 
   private constructor(
     private readonly options: AgentOptions,
@@ -209,6 +218,29 @@ export class Agent {
       this.log.info({ action: message.action, requestId: message.requestId }, 'control request');
       if (message.action === 'resync') await configService.resync();
     });
+    const ota = await createOtaService({
+      config,
+      gateway: {
+        model: this.identity.device.model,
+        hardwareRevision: this.identity.device.hardwareRevision,
+      },
+      firmwareVersion: this.firmwareVersion,
+      publish: (message) => session.publish(message),
+      // The trial's health: reconnected to the control plane and the buses polling again.
+      health: {
+        snapshot: () => ({ connected: session.connected, buses: runtime.snapshot().buses }),
+      },
+      requestRestart: (reason) => {
+        this.log.info({ reason }, 'restart into another slot requested');
+        this.onRestart?.(reason);
+      },
+      ...(config.slot ? { checkDependencies: () => checkSlotDependencies(packageRoot()) } : {}),
+      logger: this.log.child({ component: 'ota' }),
+    });
+    this.ota = ota;
+    this.dispatcher.on('ota', (message) => ota.accept(message));
+    // Loads the OTA journal; resuming a download or verifying a trial continues in the background.
+    await ota.start();
 
     // Polling starts from the stored configuration before the broker is reachable.
     await configService.start();
@@ -283,6 +315,9 @@ export class Agent {
   private async shutdown(reason: string): Promise<void> {
     this.log.info({ reason }, 'agent stopping');
     clearInterval(this.statusTimer);
+    await this.ota?.stop().catch((error: unknown) => {
+      this.log.error({ err: (error as Error).message }, 'OTA stop failed');
+    });
     // Commands first: running ones finish on the buses, and every result reaches the outbox.
     await this.commands?.stop().catch((error: unknown) => {
       this.log.error({ err: (error as Error).message }, 'command runner stop failed');

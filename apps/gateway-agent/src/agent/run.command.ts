@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { RESTART_EXIT_CODE } from '@fleet/firmware';
 import { Agent } from './agent.js';
 import { loadAgentConfig } from './agent-config.js';
 import { createAgentLogger } from './agent-logger.js';
@@ -26,10 +27,15 @@ export function registerRunCommand(program: Command): void {
       const config = loadAgentConfig(process.env, flags);
       const logger = createAgentLogger(config.logLevel);
       const agent = await Agent.start({ config, logger });
+      let exitCode = 0;
       await new Promise<void>((resolve) => {
         let signals = 0;
+        let firstSignalAt = 0;
         const onSignal = (signal: NodeJS.Signals): void => {
           signals += 1;
+          // The slot supervisor forwards the SIGTERM/SIGINT its process group also got: one stop.
+          if (signals > 1 && Date.now() - firstSignalAt < 2_000) return;
+          firstSignalAt ||= Date.now();
           if (signals > 1) {
             logger.warn({ signal }, 'second signal: exiting without a clean stop');
             process.exit(1);
@@ -51,6 +57,21 @@ export function registerRunCommand(program: Command): void {
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        // An update switches slots: stop cleanly, then let the supervisor start the next slot.
+        void agent.restartRequested.then((reason) => {
+          exitCode = RESTART_EXIT_CODE;
+          const force = setTimeout(() => {
+            logger.error({ reason }, `clean stop took longer than ${STOP_DEADLINE_MS} ms; exiting`);
+            process.exit(RESTART_EXIT_CODE);
+          }, STOP_DEADLINE_MS);
+          agent.stop(`restart: ${reason}`).then(
+            () => {
+              clearTimeout(force);
+              resolve();
+            },
+            () => process.exit(RESTART_EXIT_CODE),
+          );
+        });
         const onFatal = (error: unknown): void => {
           logger.fatal(
             { err: error instanceof Error ? error.stack : String(error) },
@@ -66,6 +87,6 @@ export function registerRunCommand(program: Command): void {
         process.on('unhandledRejection', onFatal);
       });
       // Every timer and socket is closed by now; exit explicitly so nothing left over holds the process.
-      process.exit(0);
+      process.exit(exitCode);
     });
 }
