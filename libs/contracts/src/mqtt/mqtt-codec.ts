@@ -200,23 +200,82 @@ export function flattenValidationErrors(
 }
 
 /**
- * Array fields checked element by element with a hand-written loop (@EachElement): they are handed
- * over as parsed, since a class-transformer copy of thousands of readings costs more than the check.
+ * Fields handed over exactly as parsed instead of through a class-transformer copy: telemetry
+ * readings (checked element by element with a hand-written loop, @EachElement, since a copy of
+ * thousands of readings costs more than the check), and the signed firmware manifest, which is
+ * opaque here and must reach the verifier byte for byte (class-transformer rewrites or chokes on
+ * keys such as `constructor` or `valueOf`).
  */
-const PLAIN_ARRAY_FIELDS: ReadonlyMap<ClassConstructor<object>, ReadonlySet<string>> = new Map([
-  [TelemetryMessageDto, new Set(['readings'])],
+const PASS_THROUGH_FIELDS = new Map<ClassConstructor<object>, readonly (readonly string[])[]>([
+  [TelemetryMessageDto, [['readings']]],
+  [OtaDeploymentMessageDto, [['manifest', 'manifest']]],
 ]);
+
+/** Messages are a few levels deep; anything deeper is refused before recursive code sees it. */
+export const MAX_MESSAGE_DEPTH = 32;
+
+interface DepthFrame {
+  value: object;
+  depth: number;
+  key: string;
+  parent: DepthFrame | undefined;
+}
+
+/** The path of the first value nested deeper than `max` levels (iterative: no stack to overflow). */
+function tooDeep(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const stack: DepthFrame[] = [{ value, depth: 0, key: '', parent: undefined }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.depth > max) {
+      // The path is built only for the one value reported: telemetry batches hold 20,000 objects.
+      const keys: DepthFrame[] = [];
+      for (let f: DepthFrame | undefined = frame; f?.parent; f = f.parent) keys.unshift(f);
+      return keys.reduce((path, f) => joinPath(path, f.key, Array.isArray(f.parent!.value)), '');
+    }
+    for (const key of Object.keys(frame.value)) {
+      const child = (frame.value as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null)
+        stack.push({ value: child, depth: frame.depth + 1, key, parent: frame });
+    }
+  }
+  return undefined;
+}
+
+function getIn(value: unknown, path: readonly string[]): unknown {
+  let v = value;
+  for (const key of path) {
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, key)) return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
+}
 
 /** Checks one plain value against a message class; issues are empty when it is valid. */
 function validateAs<T extends object>(
   messageClass: ClassConstructor<T>,
   plain: Record<string, unknown>,
 ): { instance: T; issues: ValidationIssue[] } {
-  const passThrough = PLAIN_ARRAY_FIELDS.get(messageClass) ?? new Set<string>();
-  const rest = Object.fromEntries(Object.entries(plain).filter(([key]) => !passThrough.has(key)));
-  const instance = plainToInstance(messageClass, rest);
-  for (const field of passThrough) {
-    if (Object.hasOwn(plain, field)) (instance as Record<string, unknown>)[field] = plain[field];
+  const passThrough = PASS_THROUGH_FIELDS.get(messageClass) ?? [];
+  // A shallow copy of each object on a pass-through path, without the field itself
+  // (Object.fromEntries keeps an own `__proto__` key an ordinary key).
+  const detach = (value: unknown, path: readonly string[]): unknown => {
+    if (!isJsonObject(value)) return value;
+    const [head, ...tail] = path;
+    return Object.fromEntries(
+      Object.entries(value).flatMap(([key, v]): [string, unknown][] =>
+        key !== head ? [[key, v]] : tail.length === 0 ? [] : [[key, detach(v, tail)]],
+      ),
+    );
+  };
+  const rest = passThrough.reduce<unknown>((v, path) => detach(v, path), plain);
+  const instance = plainToInstance(messageClass, rest as Record<string, unknown>);
+  for (const path of passThrough) {
+    const parent = getIn(instance, path.slice(0, -1));
+    const original = getIn(plain, path.slice(0, -1));
+    const field = path.at(-1) ?? '';
+    if (isJsonObject(parent) && isJsonObject(original) && Object.hasOwn(original, field))
+      parent[field] = original[field];
   }
   const errors = validateSync(instance, {
     whitelist: true,
@@ -307,6 +366,14 @@ function decode(
   if (!isJsonObject(plain)) {
     const issues = [{ path: '', message: 'must be a JSON object' }];
     return reject('invalid', topic, bytes, `invalid ${channel}: payload must be a JSON object`, {
+      ...where,
+      issues,
+    });
+  }
+  const deep = tooDeep(plain, MAX_MESSAGE_DEPTH);
+  if (deep !== undefined) {
+    const issues = [{ path: deep, message: `is nested deeper than ${MAX_MESSAGE_DEPTH} levels` }];
+    return reject('invalid', topic, bytes, `invalid ${channel}: ${deep} is nested too deep`, {
       ...where,
       issues,
     });
