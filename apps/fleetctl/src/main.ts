@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './admin/admin.commands.js';
 import { CliError } from './cli-error.js';
+import { registerCommandCommands } from './commands/command.commands.js';
 import { registerFirmwareCommands } from './firmware/firmware.commands.js';
 import { registerProvisioningCommands } from './provisioning/provisioning.commands.js';
 import { registerRegistryCommands } from './registry/registry.commands.js';
@@ -16,6 +17,7 @@ const program = new Command('fleetctl')
 
 registerAdminCommands(program);
 registerRegistryCommands(program);
+registerCommandCommands(program);
 registerProvisioningCommands(program);
 registerFirmwareCommands(program);
 

@@ -45,7 +45,7 @@ function plan(): RuntimePlan {
             profile,
             connection: {
               kind: 'modbus-rtu',
-              bus: '/dev/ttyUSB0',
+              path: '/dev/ttyUSB0',
               baudRate: 9600,
               parity: 'even',
               unitId: UNIT,
@@ -57,7 +57,7 @@ function plan(): RuntimePlan {
       },
     ],
     gpioDevices: [],
-  } as RuntimePlan;
+  } satisfies RuntimePlan;
 }
 
 function execution(overrides: Partial<CommandExecution> = {}): CommandExecution {
