@@ -8,14 +8,18 @@ import type { Page } from '../api/api-types.js';
 export interface FirmwareRelease {
   id: string;
   version: string;
+  kind: string;
   models: string[];
-  hardwareRevisions?: string[];
+  hardwareRevisions: string[] | null;
+  minVersion: string | null;
   size: number;
   sha256: string;
-  signature: { valid: boolean; keyId: string | null };
-  notes?: string | null;
+  releaseNotes: string;
+  /** Verified at upload (an unverifiable upload is refused); the key may be revoked since. */
+  signature: { keyId: string; keyRevoked: boolean };
   createdAt: string;
-  recalledAt?: string | null;
+  recalledAt: string | null;
+  recallReason: string | null;
 }
 
 export const DEPLOYMENT_STATES = [
@@ -33,21 +37,27 @@ export const DEPLOYMENT_STATES = [
 ] as const;
 
 export interface RolloutWave {
+  /** 1-based. */
   index: number;
+  spec: string;
   size: number;
-  state: string;
+  state: 'pending' | 'active' | 'done';
   counts: Record<string, number>;
 }
 
 export interface Rollout {
   id: string;
+  name: string;
   releaseId: string;
-  version?: string;
+  version: string;
   state: string;
+  stateReason: string | null;
   selector: string;
+  currentWave: number;
   waves: RolloutWave[];
+  counts: Record<string, number>;
+  total: number;
   createdAt: string;
-  createdBy?: string | null;
 }
 
 export interface RolloutCreate {
@@ -55,11 +65,18 @@ export interface RolloutCreate {
   selector: string;
   waves: string[];
   successThresholdPercent: number;
-  failureThreshold: { percent: number; minSample: number };
+  failureThreshold: { percent: number; minSample: number; action: 'pause' | 'abort' };
   maxConcurrent: number;
   maintenanceWindow?: { cron: string; durationMinutes: number; timeZone: string };
   allowDowngrade: boolean;
-  includeLater: boolean;
+  includeLateJoiners: boolean;
+}
+
+export interface RolloutPreview {
+  matched: number;
+  eligible: number;
+  waves: { index: number; spec: string; size: number }[];
+  excluded: { total: number; byReason: Record<string, number> };
 }
 
 export const listReleases = (api: ApiClient, signal?: AbortSignal) =>
@@ -70,5 +87,7 @@ export const getRollout = (api: ApiClient, id: string, signal?: AbortSignal) =>
   api.get<Rollout>(`/api/v1/rollouts/${id}`, {}, signal);
 export const createRollout = (api: ApiClient, body: RolloutCreate) =>
   api.post<Rollout>('/api/v1/rollouts', body);
+export const previewRollout = (api: ApiClient, body: RolloutCreate) =>
+  api.request<RolloutPreview>('POST', '/api/v1/rollouts/preview', { body });
 export const rolloutAction = (api: ApiClient, id: string, action: 'pause' | 'resume' | 'cancel') =>
   api.post<Rollout>(`/api/v1/rollouts/${id}/${action}`);

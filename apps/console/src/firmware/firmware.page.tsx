@@ -14,7 +14,14 @@ import { CheckboxField, SelectField, TextField } from '../ui/fields.js';
 import { PageHeader } from '../ui/page-header.js';
 import { StateBadge } from '../ui/status-badge.js';
 import { TimeText } from '../ui/time-text.js';
-import { createRollout, listReleases, listRollouts, type FirmwareRelease } from './firmware-api.js';
+import {
+  createRollout,
+  listReleases,
+  listRollouts,
+  previewRollout,
+  type FirmwareRelease,
+  type RolloutCreate,
+} from './firmware-api.js';
 import { parseWaves, planWaves } from './wave-plan.js';
 
 const COUNT_CAP = 20_000;
@@ -60,17 +67,19 @@ export function FirmwarePage() {
                   <tr key={r.id}>
                     <th scope="row" className="mono">
                       {r.version}
-                      {r.notes ? <span className="muted small block">{r.notes}</span> : null}
+                      {r.releaseNotes ? (
+                        <span className="muted small block">{r.releaseNotes}</span>
+                      ) : null}
                     </th>
                     <td>{r.models.join(', ')}</td>
                     <td className="num">{formatNumber(r.size / 1_048_576, locale, 1)} MB</td>
                     <td>
                       <StateBadge
-                        state={r.signature.valid ? 'succeeded' : 'failed'}
+                        state={r.signature.keyRevoked ? 'failed' : 'succeeded'}
                         label={
-                          r.signature.valid
-                            ? t('firmware.signatureValid', { key: r.signature.keyId ?? '?' })
-                            : t('firmware.signatureInvalid')
+                          r.signature.keyRevoked
+                            ? t('firmware.signatureInvalid', { key: r.signature.keyId })
+                            : t('firmware.signatureValid', { key: r.signature.keyId })
                         }
                       />
                     </td>
@@ -106,7 +115,7 @@ export function FirmwarePage() {
             {rollouts.data.items.map((r) => (
               <li key={r.id}>
                 <Link to={routePath({ name: 'rollout', id: r.id })}>
-                  {r.version ?? r.releaseId} · <span className="mono">{r.selector}</span>
+                  {r.name || r.version} · <span className="mono">{r.selector}</span>
                 </Link>{' '}
                 <StateBadge state={r.state} label={r.state} /> <TimeText iso={r.createdAt} />
               </li>
@@ -122,7 +131,7 @@ function RolloutForm({ releases }: { releases: FirmwareRelease[] }) {
   const { t } = useI18n();
   const { api, tenantId } = useSession();
   const { navigate } = useRouter();
-  const usable = releases.filter((r) => r.signature.valid && !r.recalledAt);
+  const usable = releases.filter((r) => !r.signature.keyRevoked && !r.recalledAt);
   const [form, setForm] = useState({
     releaseId: usable[0]?.id ?? '',
     selector: '',
@@ -135,7 +144,7 @@ function RolloutForm({ releases }: { releases: FirmwareRelease[] }) {
     duration: '240',
     zone: 'Asia/Ho_Chi_Minh',
     allowDowngrade: false,
-    includeLater: false,
+    includeLateJoiners: false,
   });
   const set = (key: keyof typeof form) => (e: { target: { value: string } }) => {
     setForm((f) => ({ ...f, [key]: e.target.value }));
@@ -165,23 +174,35 @@ function RolloutForm({ releases }: { releases: FirmwareRelease[] }) {
   const total = matches.data?.items.length ?? 0;
   const plan = waves.ok ? planWaves(total, waves.steps) : [];
 
+  const body = (): RolloutCreate => ({
+    releaseId: form.releaseId,
+    selector: counted,
+    waves: form.waves
+      .split(',')
+      .map((w) => w.trim())
+      .filter(Boolean),
+    successThresholdPercent: Number(form.success),
+    failureThreshold: {
+      percent: Number(form.failure),
+      minSample: Number(form.minSample),
+      action: 'pause',
+    },
+    maxConcurrent: Number(form.maxConcurrent),
+    maintenanceWindow: form.cron.trim()
+      ? { cron: form.cron.trim(), durationMinutes: Number(form.duration), timeZone: form.zone }
+      : undefined,
+    allowDowngrade: form.allowDowngrade,
+    includeLateJoiners: form.includeLateJoiners,
+  });
+  // The server's preview applies every eligibility rule (model, hardware, version, downgrade).
+  const preview = useResource(
+    release && waves.ok && parsedSelector.ok && counted !== ''
+      ? () => previewRollout(api, body())
+      : null,
+    `${tenantId ?? ''}:preview:${JSON.stringify(body())}`,
+  );
   const create = useAction(async () => {
-    const rollout = await createRollout(api, {
-      releaseId: form.releaseId,
-      selector: counted,
-      waves: form.waves
-        .split(',')
-        .map((w) => w.trim())
-        .filter(Boolean),
-      successThresholdPercent: Number(form.success),
-      failureThreshold: { percent: Number(form.failure), minSample: Number(form.minSample) },
-      maxConcurrent: Number(form.maxConcurrent),
-      maintenanceWindow: form.cron.trim()
-        ? { cron: form.cron.trim(), durationMinutes: Number(form.duration), timeZone: form.zone }
-        : undefined,
-      allowDowngrade: form.allowDowngrade,
-      includeLater: form.includeLater,
-    });
+    const rollout = await createRollout(api, body());
     navigate(routePath({ name: 'rollout', id: rollout.id }));
   });
   const onSubmit = (event: SubmitEvent) => {
@@ -308,9 +329,9 @@ function RolloutForm({ releases }: { releases: FirmwareRelease[] }) {
         />
         <CheckboxField
           label={t('firmware.includeLater')}
-          checked={form.includeLater}
+          checked={form.includeLateJoiners}
           onChange={(e) => {
-            setForm((f) => ({ ...f, includeLater: e.target.checked }));
+            setForm((f) => ({ ...f, includeLateJoiners: e.target.checked }));
           }}
         />
         <h3>{t('firmware.preview')}</h3>
@@ -319,7 +340,32 @@ function RolloutForm({ releases }: { releases: FirmwareRelease[] }) {
           {matches.data ? (
             <p>{t('firmware.matched', { count: matches.data.capped ? `${total}+` : total })}</p>
           ) : null}
-          {plan.length === 0 ? (
+          {preview.data ? (
+            <>
+              <p>
+                {t('firmware.eligible', {
+                  eligible: preview.data.eligible,
+                  matched: preview.data.matched,
+                })}
+                {Object.entries(preview.data.excluded.byReason).map(([reason, n]) => (
+                  <span key={reason} className="muted small block">
+                    {reason}: {n}
+                  </span>
+                ))}
+              </p>
+              <ol className="wave-preview">
+                {preview.data.waves.map((w, i, all) => (
+                  <li key={w.index} data-wave={w.index}>
+                    {t('firmware.previewWave', {
+                      n: w.index,
+                      count: w.size,
+                      total: all.slice(0, i + 1).reduce((sum, x) => sum + x.size, 0),
+                    })}
+                  </li>
+                ))}
+              </ol>
+            </>
+          ) : plan.length === 0 ? (
             <p className="muted">{t('firmware.previewNone')}</p>
           ) : (
             <ol className="wave-preview">
@@ -330,6 +376,7 @@ function RolloutForm({ releases }: { releases: FirmwareRelease[] }) {
               ))}
             </ol>
           )}
+          {preview.error ? <ErrorNotice error={preview.error} /> : null}
         </div>
         {create.error ? (
           isMissingEndpoint(create.error) ? (

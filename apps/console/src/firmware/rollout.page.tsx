@@ -50,7 +50,7 @@ export function RolloutPage({ id }: { id: string }) {
 
   return (
     <>
-      <PageHeader title={t('firmware.detail', { name: r.version ?? r.releaseId })}>
+      <PageHeader title={t('firmware.detail', { name: r.name || r.version })}>
         <StateBadge state={r.state} label={r.state} />
         <LiveIndicator state={live} />
         {manage && r.state !== 'paused' ? (
@@ -90,8 +90,16 @@ export function RolloutPage({ id }: { id: string }) {
       <section className="panel" aria-labelledby="rollout-facts">
         <h2 id="rollout-facts">{t('app.details')}</h2>
         <dl className="facts">
+          <dt>{t('firmware.release')}</dt>
+          <dd className="mono">{r.version}</dd>
           <dt>{t('firmware.selector')}</dt>
           <dd className="mono">{r.selector}</dd>
+          {r.stateReason ? (
+            <>
+              <dt>{t('firmware.state')}</dt>
+              <dd>{r.stateReason}</dd>
+            </>
+          ) : null}
           <dt>{t('firmware.created')}</dt>
           <dd>
             <TimeText iso={r.createdAt} />
@@ -103,8 +111,8 @@ export function RolloutPage({ id }: { id: string }) {
         {r.waves.map((w) => (
           <div key={w.index} data-wave={w.index}>
             <h3>
-              {t('firmware.previewTitle', { n: w.index + 1 })} · {w.size} {t('firmware.gateways')}{' '}
-              <StateBadge state={w.state} label={w.state} />
+              {t('firmware.previewTitle', { n: w.index })} · {w.spec} · {w.size}{' '}
+              {t('firmware.gateways')} <StateBadge state={w.state} label={w.state} />
             </h3>
             <ProgressBar
               counts={w.counts}
