@@ -186,10 +186,10 @@ export function parseSimulatorOptions(raw: RawSimulatorOptions): SimulatorOption
   const dropout = parseRange(text('dropoutSeconds') ?? '10-60');
   if (!dropout) problem('dropoutSeconds', 'must be MIN-MAX seconds, e.g. 10-60');
 
-  const serverUrl = server ?? 'http://invalid';
+  const serverUrl = (server ?? 'http://invalid').replace(/\/+$/, '');
   const hostPart = serverUrl.replace(/^https?:\/\//, '').replace(/[^A-Za-z0-9.-]/g, '_');
   const options: SimulatorOptions = {
-    server: serverUrl.replace(/\/+$/, ''),
+    server: serverUrl,
     token: token ?? '',
     gateways,
     devicesPerGateway,
