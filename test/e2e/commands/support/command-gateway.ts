@@ -35,6 +35,8 @@ export class CommandGateway {
   /** Every execution as last received (a cancel re-sends it with an earlier deadline). */
   readonly latest = new Map<string, CommandExecution>();
   readonly dropped = new Set<string>();
+  /** Executions taken on (acknowledged and scheduled to run once). */
+  private readonly scheduled = new Set<string>();
   private pending: CommandResult[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -63,12 +65,12 @@ export class CommandGateway {
     for (const execution of executions) {
       const id = execution.executionId;
       this.receipts.set(id, (this.receipts.get(id) ?? 0) + 1);
-      const previous = this.latest.get(id);
       this.latest.set(id, execution);
       const answer = this.behaviour(execution);
       if (answer === 'silent') continue;
       acked.push(id);
-      if (previous !== undefined) continue;
+      if (this.scheduled.has(id)) continue;
+      this.scheduled.add(id);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         this.run(id, answer);
