@@ -1,9 +1,11 @@
 // Release bundles of the real agent for OTA tests: good ones built exactly as
 // scripts/build-agent-bundle.ts builds them, and bad ones (crash at start, never healthy).
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extract as tarExtract } from 'tar';
 import { packageRoot } from '@fleet/common';
+import type { SignedManifestEnvelope } from '@fleet/contracts';
 import {
   digestFile,
   generateReleaseKey,
@@ -55,14 +57,22 @@ await import('../dist/apps/gateway-agent/src/main.js');
 `,
 };
 
-/** Builds a release of the compiled agent in `workDir` (call ensureAgentBuilt() first). */
+/**
+ * Builds a release of the compiled agent in `workDir` (call ensureAgentBuilt() first). `padBytes`
+ * adds a file of random bytes, so downloads and installs take long enough to be interrupted.
+ */
 export async function buildAgentRelease(
   workDir: string,
   version: string,
   flavour: ReleaseFlavour = 'good',
+  options: { padBytes?: number } = {},
 ): Promise<AgentRelease> {
-  const path = join(workDir, `gateway-agent-${version}-${flavour}.tar.gz`);
-  if (flavour === 'good') {
+  const pad = options.padBytes ?? 0;
+  const path = join(
+    workDir,
+    `gateway-agent-${version}-${flavour}${pad > 0 ? '-padded' : ''}.tar.gz`,
+  );
+  if (flavour === 'good' && pad === 0) {
     await buildAgentBundle({ root: packageRoot(), version, out: path });
   } else {
     const scratch = await mkdtemp(join(workDir, `release-${flavour}-`));
@@ -72,7 +82,8 @@ export async function buildAgentRelease(
       const tree = join(scratch, 'tree');
       await mkdir(tree);
       await tarExtract({ file: good, cwd: tree });
-      await writeFile(join(tree, AGENT_BUNDLE_ENTRY), BAD_ENTRIES[flavour]);
+      if (flavour !== 'good') await writeFile(join(tree, AGENT_BUNDLE_ENTRY), BAD_ENTRIES[flavour]);
+      if (pad > 0) await writeFile(join(tree, 'padding.bin'), randomBytes(pad));
       await rm(join(tree, 'bundle.json'));
       await packAgentBundle(tree, version, path, { entry: AGENT_BUNDLE_ENTRY });
     } finally {
@@ -100,12 +111,14 @@ export function manifestFor(
   };
 }
 
+/** The signed envelope as an `ota` instruction carries it (what `fleetctl firmware sign` writes). */
 export function signRelease(
   release: Pick<AgentRelease, 'version' | 'sha256' | 'size' | 'flavour'>,
   key: ReleaseKeyPair,
   overrides: Partial<FirmwareManifest> = {},
-): SignedManifest {
-  return signManifest(manifestFor(release, overrides), key.privateKeyPem);
+): SignedManifestEnvelope {
+  const signed: SignedManifest = signManifest(manifestFor(release, overrides), key.privateKeyPem);
+  return { manifest: { ...signed.manifest }, signature: { ...signed.signature } };
 }
 
 /** Writes each key's public PEM as `<dir>/<keyId>.pub`, the directory GATEWAY_AGENT_RELEASE_KEYS names. */
