@@ -50,9 +50,15 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       '@typescript-eslint/no-extraneous-class': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-unnecessary-condition': 'off',
       // Response DTOs are classes only so OpenAPI can describe them; services build them as literals.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
@@ -70,16 +76,20 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            noLibInternals,
-            { group: ['**/apps/**'], message: 'libs never import apps.' },
-          ],
+          patterns: [noLibInternals, { group: ['**/apps/**'], message: 'libs never import apps.' }],
         },
       ],
     },
   },
   {
-    files: ['libs/profiles/**/*.ts', 'libs/fieldbus/**/*.ts', 'libs/contracts/**/*.ts', 'libs/firmware/**/*.ts', 'libs/common/**/*.ts', 'libs/devsim/**/*.ts'],
+    files: [
+      'libs/profiles/**/*.ts',
+      'libs/fieldbus/**/*.ts',
+      'libs/contracts/**/*.ts',
+      'libs/firmware/**/*.ts',
+      'libs/common/**/*.ts',
+      'libs/devsim/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -87,7 +97,10 @@ export default tseslint.config(
           patterns: [
             noLibInternals,
             { group: ['**/apps/**'], message: 'libs never import apps.' },
-            { group: ['@nestjs/*'], message: 'This lib runs without Nest (bare Node on the gateway).' },
+            {
+              group: ['@nestjs/*'],
+              message: 'This lib runs without Nest (bare Node on the gateway).',
+            },
           ],
         },
       ],
@@ -101,7 +114,10 @@ export default tseslint.config(
         {
           patterns: [
             noLibInternals,
-            { group: ['**/gateway-agent/**'], message: 'The control plane never imports the gateway agent.' },
+            {
+              group: ['**/gateway-agent/**'],
+              message: 'The control plane never imports the gateway agent.',
+            },
             { group: ['**/fleetctl/**'], message: 'The control plane never imports fleetctl.' },
           ],
         },
@@ -116,7 +132,10 @@ export default tseslint.config(
         {
           patterns: [
             noLibInternals,
-            { group: ['**/control-plane/**'], message: 'The gateway agent never imports the control plane.' },
+            {
+              group: ['**/control-plane/**'],
+              message: 'The gateway agent never imports the control plane.',
+            },
             { group: ['@nestjs/*'], message: 'The agent runs bare on the gateway.' },
           ],
         },
@@ -133,12 +152,16 @@ export default tseslint.config(
             .filter((m) => !m.includes('*'))
             .map((name) => ({
               name,
-              message: 'Services and edges do I/O through a port (*.repository.ts, *.driver.ts, *.adapter.ts).',
+              message:
+                'Services and edges do I/O through a port (*.repository.ts, *.driver.ts, *.adapter.ts).',
             })),
           patterns: [
             noLibInternals,
             { group: ['drizzle-orm/*'], message: 'SQL stays in repositories.' },
-            { group: ['**/gateway-agent/**', '**/control-plane/**'], message: 'Apps never import each other.' },
+            {
+              group: ['**/gateway-agent/**', '**/control-plane/**'],
+              message: 'Apps never import each other.',
+            },
           ],
         },
       ],

@@ -67,7 +67,10 @@ export class TcpProxy {
     this.cut();
     await new Promise<void>((resolve) => {
       if (!this.server) resolve();
-      else this.server.close(() => { resolve(); });
+      else
+        this.server.close(() => {
+          resolve();
+        });
     });
   }
 }

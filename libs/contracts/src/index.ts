@@ -21,7 +21,12 @@ export {
   normalizeClaimCode,
   type GatewayLifecycle,
 } from './enrollment/enrollment.contract.js';
-export { QUEUE_NAMES, defineJob, type JobDefinition, type QueueName } from './queues/job-definition.js';
+export {
+  QUEUE_NAMES,
+  defineJob,
+  type JobDefinition,
+  type QueueName,
+} from './queues/job-definition.js';
 export {
   COMMAND_DISPATCH_JOB,
   COMMAND_EXPIRE_JOB,

@@ -105,9 +105,11 @@ export class GatewayConfigService implements OnModuleDestroy {
         if (message) await this.bus.publishDownlink(gatewayId, message);
       });
     this.inFlight.set(gatewayId, next);
-    void next.finally(() => {
-      if (this.inFlight.get(gatewayId) === next) this.inFlight.delete(gatewayId);
-    });
+    next
+      .finally(() => {
+        if (this.inFlight.get(gatewayId) === next) this.inFlight.delete(gatewayId);
+      })
+      .catch(() => undefined);
     return next;
   }
 

@@ -145,11 +145,20 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
         },
       );
     };
-    client.on('connect', () => {
+    let connects = 0;
+    client.on('connect', (connack) => {
+      connects += 1;
       this.log.info(
-        { url: this.options.url, clientId: this.options.clientId },
+        {
+          url: this.options.url,
+          clientId: this.options.clientId,
+          sessionPresent: connack.sessionPresent,
+        },
         'mqtt bus connected',
       );
+      // After a broker restart the session may claim to be present yet have lost its (shared)
+      // subscriptions (seen with Mosquitto 2.0.11); subscribing again is idempotent, so always do it.
+      if (connects > 1) void this.resubscribe(client);
       this.emit('connected');
     });
     client.on('close', () => {
@@ -203,6 +212,22 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
         'MQTT_SUBSCRIBE_REFUSED',
         `subscribing to uplinks failed: ${(error as Error).message}`,
       );
+    }
+  }
+
+  /**
+   * After a broker restart a persistent session can come back claiming to be present while its
+   * shared subscription no longer delivers (Mosquitto 2.0.11 restores it from persistence in a
+   * state where a plain re-SUBSCRIBE is a no-op). Unsubscribing and subscribing again registers it
+   * afresh; both are idempotent, so this runs on every reconnect.
+   */
+  private async resubscribe(client: MqttClient): Promise<void> {
+    const filters = uplinkSubscriptionFilters(this.options.sharedGroup);
+    try {
+      if (this.options.sharedGroup !== undefined) await client.unsubscribeAsync(filters);
+      await client.subscribeAsync(filters, { qos: 1 });
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'resubscribing to uplinks failed');
     }
   }
 

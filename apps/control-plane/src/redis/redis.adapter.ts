@@ -59,7 +59,7 @@ export async function warnUnlessNoEviction(
   logger: { warn(fields: object, message: string): void },
 ): Promise<void> {
   try {
-    const reply = (await redis.config('GET', 'maxmemory-policy'));
+    const reply = await redis.config('GET', 'maxmemory-policy');
     const policy = reply[1];
     if (policy && policy !== 'noeviction') {
       logger.warn(
