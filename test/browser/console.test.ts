@@ -1,5 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { generateReleaseKey, signManifest } from '@fleet/firmware';
 import { Redis } from 'ioredis';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -435,13 +437,69 @@ describe('an administrator of the tenant', () => {
     );
   });
 
-  it('shows the firmware page', async () => {
+  it('creates a rollout from a signed release with a preview of its waves, and pauses it', async () => {
+    // A release manager's offline work: a release key, a signed manifest, the artifact.
+    const key = generateReleaseKey();
+    const added = await inTenant.post('/api/v1/firmware/keys', {
+      name: 'hue release key',
+      publicKeyPem: key.publicKeyPem,
+    });
+    expect(added.status).toBe(201);
+    const bytes = randomBytes(64 * 1024);
+    const envelope = signManifest(
+      {
+        version: '2.4.0',
+        kind: 'agent-bundle',
+        models: ['rpi4'],
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        size: bytes.length,
+        releaseNotes: 'Faster Modbus polling',
+        createdAt: new Date().toISOString(),
+      },
+      key.privateKeyPem,
+    );
+    const ticket = await inTenant.post<{ uploadPath: string }>(
+      '/api/v1/firmware/releases',
+      envelope,
+    );
+    expect(ticket.status).toBe(201);
+    const put = await fetch(cp.url + ticket.body.uploadPath, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${cp.adminToken}`,
+        'x-tenant-id': TENANT,
+        'content-type': 'application/octet-stream',
+      },
+      body: bytes,
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(put.status).toBe(201);
+
     const { page } = c;
     await page.getByRole('link', { name: 'Firmware', exact: true }).click();
     await ui(page.locator('#page-title')).toHaveText('Firmware and rollouts');
-    await ui(page.getByRole('heading', { name: 'Releases', exact: true })).toBeVisible();
-    await ui(page.getByRole('heading', { name: 'Rollouts', exact: true })).toBeVisible();
+    const release = page.locator('tr').filter({ hasText: '2.4.0' });
+    await ui(release).toContainText(`Verified (${key.keyId})`);
+    await ui(release).toContainText('Faster Modbus polling');
+
+    await page.getByLabel('Gateway selector').fill(`site=${SITE}`);
+    await page.getByLabel('Waves', { exact: true }).fill('50%,100%');
+    await ui(page.getByText('1 of 1 matched gateways can take this release.')).toBeVisible();
+    await ui(page.locator('.wave-preview li[data-wave="1"]')).toHaveText(
+      'Wave 1: 1 gateway (1 in all)',
+    );
     await c.screenshot('firmware');
+    await page.getByRole('button', { name: 'Create rollout' }).click();
+    await ui(page.locator('#page-title')).toHaveText(/^Rollout /);
+    await ui(page.locator('[data-wave="1"]')).toBeVisible();
+    await c.screenshot('rollout');
+
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await ui(page.locator('.page-actions')).toContainText('paused');
+    await ui(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+    const rolloutId = new URL(page.url()).pathname.split('/').at(-1)!;
+    const stored = await inTenant.get<{ state: string }>(`/api/v1/rollouts/${rolloutId}`);
+    expect(stored.body.state).toBe('paused');
   });
 
   it('searches the audit log', async () => {

@@ -22,6 +22,7 @@ import {
   type FirmwareRelease,
   type RolloutCreate,
 } from './firmware-api.js';
+import { rolloutStateLabel } from './state-label.js';
 import { parseWaves, planWaves } from './wave-plan.js';
 
 const COUNT_CAP = 20_000;
@@ -117,7 +118,8 @@ export function FirmwarePage() {
                 <Link to={routePath({ name: 'rollout', id: r.id })}>
                   {r.name || r.version} · <span className="mono">{r.selector}</span>
                 </Link>{' '}
-                <StateBadge state={r.state} label={r.state} /> <TimeText iso={r.createdAt} />
+                <StateBadge state={r.state} label={rolloutStateLabel(t, r.state, 'rollout')} />{' '}
+                <TimeText iso={r.createdAt} />
               </li>
             ))}
           </ul>

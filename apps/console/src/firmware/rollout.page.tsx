@@ -11,6 +11,7 @@ import { PageHeader } from '../ui/page-header.js';
 import { StateBadge } from '../ui/status-badge.js';
 import { TimeText } from '../ui/time-text.js';
 import { DEPLOYMENT_STATES, getRollout, rolloutAction } from './firmware-api.js';
+import { rolloutStateLabel } from './state-label.js';
 
 const FINISHED = new Set(['succeeded', 'failed', 'canceled', 'aborted', 'completed']);
 
@@ -51,7 +52,7 @@ export function RolloutPage({ id }: { id: string }) {
   return (
     <>
       <PageHeader title={t('firmware.detail', { name: r.name || r.version })}>
-        <StateBadge state={r.state} label={r.state} />
+        <StateBadge state={r.state} label={rolloutStateLabel(t, r.state, 'rollout')} />
         <LiveIndicator state={live} />
         {manage && r.state !== 'paused' ? (
           <button
