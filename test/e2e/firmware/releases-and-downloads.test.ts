@@ -342,7 +342,7 @@ describe('downloads', () => {
     await gateway!.waitFor(() => gateway!.received.length > 0, 'an ota instruction');
     const instruction = gateway!.received[0]!.message;
     expect(instruction).toMatchObject({ action: 'install', deploymentId: expect.any(String) });
-    expect((instruction.manifest as SignedManifest).manifest.sha256).toBe(art.sha256);
+    expect((instruction.manifest as unknown as SignedManifest).manifest.sha256).toBe(art.sha256);
     url = instruction.downloadUrl;
     token = instruction.token;
     signer = new DownloadTokenSigner(

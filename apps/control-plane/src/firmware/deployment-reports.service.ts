@@ -16,6 +16,8 @@ import { RolloutsRepository } from './rollouts.repository.js';
 
 /** A gateway asking again for an instruction (fresh URL) is answered at most this often. */
 const RESEND_MIN_INTERVAL_MS = 10_000;
+/** A reconnecting gateway may have lost what was sent just before (broker restart): short guard. */
+const RECONNECT_RESEND_AFTER_MS = 1_000;
 
 const PHASE_ORDER: readonly DeploymentState[] = [
   'scheduled',
@@ -90,7 +92,7 @@ export class DeploymentReportsService {
       this.progress.announce(row.rolloutId);
       await this.ticks.schedule(row.rolloutId, now.getTime());
     }
-    const lost = await this.deployments.resendable(gatewayId, now, RESEND_MIN_INTERVAL_MS);
+    const lost = await this.deployments.resendable(gatewayId, now, RECONNECT_RESEND_AFTER_MS);
     if (lost.length > 0) await this.resend(lost);
     // Waiting deployments of this gateway can start now.
     const waiting = await this.rollouts.waitingFor(gatewayId);

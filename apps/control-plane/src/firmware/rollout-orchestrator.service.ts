@@ -32,7 +32,7 @@ const ACTIVE_TICK_MS = 1_000;
 /** Waiting (paused with installs running, offline gateways, a closed window): every 5 s. */
 const IDLE_TICK_MS = 5_000;
 /** An instruction with no answer at all is sent again after this (the agent dedupes). */
-const RESEND_AFTER_MS = 60_000;
+const RESEND_AFTER_MS = 20_000;
 /** Looking for gateways that match later costs a selector query: at most this often. */
 const LATE_JOINER_EVERY_MS = 15_000;
 

@@ -110,6 +110,12 @@ export class OtaTestGateway {
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     });
     this.client = client;
+    client.on('close', () => {
+      // A lost connection (broker restart): come back like an agent does, same boot.
+      if (this.client !== client || this.stopped) return;
+      this.client = undefined;
+      void this.reconnect();
+    });
     client.on('message', (topic, payload) => {
       const decoded = decodeDownlink(topic, payload);
       if (!decoded.ok || decoded.channel !== 'ota') return;
@@ -128,6 +134,15 @@ export class OtaTestGateway {
   }
 
   readonly reportedErrors: string[] = [];
+  private stopped = false;
+
+  private async reconnect(): Promise<void> {
+    while (!this.stopped && !this.client) {
+      await sleep(250);
+      if (this.stopped || this.client) return;
+      await this.connect().catch(() => undefined);
+    }
+  }
 
   /** Disconnects cleanly (the broker keeps its session: QoS 1 downlinks wait for it). */
   async disconnect(): Promise<void> {
@@ -138,7 +153,13 @@ export class OtaTestGateway {
     await client.endAsync().catch(() => undefined);
   }
 
+  /** Stops for good (no reconnect). */
   async close(): Promise<void> {
+    this.stopped = true;
+    await this.drop();
+  }
+
+  private async drop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(true).catch(() => undefined);
@@ -231,7 +252,7 @@ export class OtaTestGateway {
 
   /** A restart onto `version`: the connection drops and comes back as a new boot. */
   private async restart(version: string): Promise<void> {
-    await this.close();
+    await this.drop();
     await sleep(this.stepMs);
     this.firmwareVersion = version;
     await this.connect(true);
@@ -277,13 +298,34 @@ export class OtaTestGateway {
     };
   }
 
-  private async publish(message: UplinkMessage, client = this.client): Promise<void> {
-    if (!client) throw new Error(`gateway ${this.serialNumber} is not connected`);
+  /**
+   * Publishes with QoS 1; while disconnected (or when the connection drops before the PUBACK), waits
+   * and tries again on the next connection, like the agent's buffered uplinks.
+   */
+  private async publish(message: UplinkMessage, given?: MqttClient): Promise<void> {
     const encoded = encodeUplink(this.id, message);
-    await client.publishAsync(encoded.topic, Buffer.from(encoded.payload), {
-      qos: 1,
-      retain: encoded.retain,
-    });
+    const deadline = Date.now() + 30_000;
+    let client = given ?? this.client;
+    for (;;) {
+      if (client?.connected) {
+        const attempt = client.publishAsync(encoded.topic, Buffer.from(encoded.payload), {
+          qos: 1,
+          retain: encoded.retain,
+        });
+        const ok = await Promise.race([
+          attempt.then(
+            () => true,
+            () => false,
+          ),
+          sleep(5_000).then(() => false),
+        ]);
+        if (ok) return;
+      }
+      if (this.stopped || Date.now() > deadline)
+        throw new Error(`gateway ${this.serialNumber}: could not publish ${message.type}`);
+      await sleep(50);
+      client = this.client;
+    }
   }
 
   private wake(): void {
