@@ -258,12 +258,15 @@ function checkReferences(
       for (const n of names) {
         used.add(n);
         const p = params.get(n);
-        if (!p || p.type !== 'integer' || p.min === undefined || p.max === undefined) {
+        const { min, max } = p ?? {};
+        if (p?.type !== 'integer' || !Number.isInteger(min) || !Number.isInteger(max)) {
           issues.error(at(field), `placeholder {${n}} needs an integer parameter with min and max`);
           ok = false;
           continue;
         }
-        lists.push([n, Array.from({ length: p.max - p.min + 1 }, (_, k) => (p.min ?? 0) + k)]);
+        // combinations() stops at MAX_COMBINATIONS: a wider range (max 1e12) is not materialised.
+        const size = Math.min(max! - min! + 1, MAX_COMBINATIONS);
+        lists.push([n, Array.from({ length: Math.max(0, size) }, (_, k) => min! + k)]);
       }
       if (!ok) continue;
       for (const values of combinations(lists, MAX_COMBINATIONS)) {

@@ -26,7 +26,11 @@ function pollGroupsOf(
   issues: IssueCollector,
 ): { groups: Map<string, number>; fallback: string } {
   const declared = Object.entries(doc.pollGroups ?? {});
-  const groups = new Map(declared.map(([name, g]) => [name, g.periodMs]));
+  // The schema has already reported a group that is not a mapping; keep its name so points naming it
+  // are not reported twice.
+  const groups = new Map(
+    declared.map(([name, g]) => [name, typeof g === 'object' && g !== null ? g.periodMs : NaN]),
+  );
   if (groups.size === 0) {
     const d = PROFILE_DEFAULTS.pollGroup;
     groups.set(d.name, d.periodMs);
@@ -90,7 +94,8 @@ function build(
     vendor: doc.vendor,
     model: doc.model,
     version: doc.version,
-    ...(doc.description === undefined ? {} : { description: doc.description.trim() }),
+    // The schema has already reported a description of the wrong type; build the rest regardless.
+    ...(typeof doc.description === 'string' ? { description: doc.description.trim() } : {}),
     ...(doc.category === undefined ? {} : { category: doc.category }),
     source: file,
     transports,
