@@ -11,6 +11,14 @@ import {
   type TestControlPlane,
 } from '../support/control-plane.js';
 import { apiClient, bearer, type ApiClient } from '../support/http.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { silentSimLogger } from '../../scripts/simulator/sim-logger.js';
+import {
+  startSimulatedFleet,
+  type SimulatedFleet,
+} from '../../scripts/simulator/simulated-fleet.js';
+import { parseSimulatorOptions } from '../../scripts/simulator/simulator-options.js';
 import { decodeQrSvg } from './support/qr-decode.js';
 import { launchChromium, openConsole, type ConsolePage } from './support/browser.js';
 import { ui } from './support/ui-expect.js';
@@ -31,6 +39,8 @@ let browser: Browser;
 let inTenant: ApiClient;
 let viewerToken: string;
 const open: ConsolePage[] = [];
+let fleet: SimulatedFleet | undefined;
+let simDir: string | undefined;
 
 async function consolePage(options?: Parameters<typeof openConsole>[2]): Promise<ConsolePage> {
   const page = await openConsole(browser, cp.url, options);
@@ -105,6 +115,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await fleet?.stop();
+  if (simDir) await rm(simDir, { recursive: true, force: true });
   for (const page of open) await page.close().catch(() => undefined);
   await browser?.close();
   await cp?.close();
@@ -526,6 +538,67 @@ describe('an administrator of the tenant', () => {
     await ui(approval).toContainText('lan.admin');
     await ui(approval).toContainText(gatewayId);
     await c.screenshot('audit');
+  });
+
+  it('dispatches a command to the simulated fleet and sees it succeed on every device', async () => {
+    // A technician's token enrolls one simulated cabinet (real MQTT client, its own credentials)
+    // in the second site: a meter, a DALI gateway, a camera, a relay board and street lights.
+    const tech = await inTenant.post<{ id: string }>('/api/v1/users', {
+      username: 'hoa.tech',
+      displayName: 'Hoa',
+      role: 'technician',
+      password: 'hoa-technician-password',
+    });
+    expect(tech.status).toBe(201);
+    const techToken = await inTenant.post<{ token: string }>('/api/v1/tokens', {
+      name: 'simulator',
+      userId: tech.body.id,
+    });
+    expect(techToken.status).toBe(201);
+    simDir = await mkdtemp(join(tmpdir(), 'console-sim-'));
+    fleet = await startSimulatedFleet(
+      parseSimulatorOptions({
+        server: cp.url,
+        token: techToken.body.token,
+        gateways: '1',
+        devicesPerGateway: '6',
+        sites: 'hue-thuanhoa',
+        stateFile: join(simDir, 'identities.json'),
+        batchMs: '200',
+        pollScale: '0.05',
+        heartbeatSeconds: '2',
+        statsSeconds: '0',
+      }),
+      silentSimLogger,
+    );
+
+    const { page } = c;
+    await page.getByRole('link', { name: 'Commands', exact: true }).click();
+    await ui(page.locator('#page-title')).toHaveText('Commands');
+    await page
+      .getByLabel('Device selector')
+      .fill('site=hue-thuanhoa,profile=streetlight-controller');
+    await ui(page.locator('.match-count')).toHaveText(/^The selector matches \d+ devices\.$/);
+    const lights = Number(/\d+/.exec(await page.locator('.match-count').innerText())![0]);
+    expect(lights).toBeGreaterThanOrEqual(2);
+    await page.getByLabel('Command', { exact: true }).selectOption('setDim');
+    await page.getByLabel(/^level \(%\)/).fill('30');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Send to ${lights} devices` }).click();
+    await ui(page.locator('#page-title')).toHaveText('Command setDim');
+    const commandId = new URL(page.url()).pathname.split('/').at(-1)!;
+    // The simulated gateway is online: both lights run it and the page follows them live.
+    await ui(page.locator('.counts'), 60_000).toContainText(`Succeeded: ${lights}`);
+    await ui(page.locator('tr[data-state="succeeded"]')).toHaveCount(lights);
+    await c.screenshot('command-succeeded');
+    const stored = await inTenant.get<{ state: string; counts: Record<string, number> }>(
+      `/api/v1/commands/${commandId}`,
+    );
+    expect(stored.body.state).toBe('completed');
+    expect(stored.body.counts).toMatchObject({ succeeded: lights });
+    // Back where the next test expects the page to be.
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await ui(page.locator('#page-title')).toHaveText('Audit log');
   });
 
   it('switches to Vietnamese, with dates and numbers to match, and keeps the choice', async () => {
