@@ -83,9 +83,18 @@ export class ModbusError extends Error {
     return TRANSIENT_CODES.has(this.code);
   }
 
-  /** The device (or the path to it) did not answer properly; an exception reply proves it is alive. */
+  /**
+   * The device (or the path to it) did not answer properly; an exception reply proves it is alive.
+   * An unplugged adapter or an unreachable TCP gateway counts too: its devices cannot answer, so
+   * they go offline (probed with backoff) and the bus reports down until the path is back.
+   */
   get deviceSilent(): boolean {
-    return SILENT_CODES.has(this.code) || this.code === 'DISCONNECTED';
+    return (
+      SILENT_CODES.has(this.code) ||
+      this.code === 'DISCONNECTED' ||
+      this.code === 'PORT_NOT_FOUND' ||
+      this.code === 'CONNECT_FAILED'
+    );
   }
 }
 

@@ -17,7 +17,10 @@ export class SerialLinkError extends Error {
     return this.code === 'OPEN_FAILED' || this.code === 'DISCONNECTED' || this.code === 'TIMEOUT';
   }
 
+  /** No answer, or no port to ask through (an unplugged adapter): counts against the device. */
   get deviceSilent(): boolean {
-    return this.code === 'TIMEOUT' || this.code === 'DISCONNECTED';
+    return (
+      this.code === 'TIMEOUT' || this.code === 'DISCONNECTED' || this.code === 'PORT_NOT_FOUND'
+    );
   }
 }
