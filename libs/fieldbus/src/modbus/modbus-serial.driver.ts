@@ -77,7 +77,7 @@ export abstract class ModbusSerialLibraryDriver implements ModbusClient {
       (c, cb) => {
         c.writeFC1(unitId, address, count, cb);
       },
-    ).then((r) => r.data.slice(0, count));
+    ).then((r) => this.exactly(r.data, count, 'bits'));
   }
 
   async readDiscreteInputs(
@@ -97,7 +97,7 @@ export abstract class ModbusSerialLibraryDriver implements ModbusClient {
       (c, cb) => {
         c.writeFC2(unitId, address, count, cb);
       },
-    ).then((r) => r.data.slice(0, count));
+    ).then((r) => this.exactly(r.data, count, 'bits'));
   }
 
   async readHoldingRegisters(
@@ -117,7 +117,7 @@ export abstract class ModbusSerialLibraryDriver implements ModbusClient {
       (c, cb) => {
         c.writeFC3(unitId, address, count, cb);
       },
-    ).then((r) => r.data);
+    ).then((r) => this.exactly(r.data, count, 'registers'));
   }
 
   async readInputRegisters(
@@ -137,7 +137,7 @@ export abstract class ModbusSerialLibraryDriver implements ModbusClient {
       (c, cb) => {
         c.writeFC4(unitId, address, count, cb);
       },
-    ).then((r) => r.data);
+    ).then((r) => this.exactly(r.data, count, 'registers'));
   }
 
   async writeCoil(
@@ -206,6 +206,22 @@ export abstract class ModbusSerialLibraryDriver implements ModbusClient {
         c.writeFC16(unitId, address, [...values], cb);
       },
     );
+  }
+
+  /**
+   * The library reads as many values as the reply's byte count says, even when that disagrees
+   * with the request (it then returns the CRC as a register): such a reply is malformed.
+   * Bits come in whole bytes, so up to 7 padding bits are dropped.
+   */
+  private exactly<T>(values: T[], count: number, unit: 'bits' | 'registers'): T[] {
+    const expected = unit === 'bits' ? Math.ceil(count / 8) * 8 : count;
+    if (values.length !== expected) {
+      throw new ModbusError(
+        'BAD_FRAME',
+        `${this.busId}: malformed reply (${values.length} ${unit} for ${count} requested)`,
+      );
+    }
+    return values.slice(0, count);
   }
 
   /** How long a serial broadcast takes before the bus is usable again (no reply to wait for). */
