@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { hostname } from 'node:os';
 import type { QueueName } from '@fleet/contracts';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { plainToInstance } from 'class-transformer';
@@ -58,6 +59,8 @@ export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdo
       connection,
       prefix: this.config.REDIS_PREFIX,
       concurrency: this.config.WORKER_CONCURRENCY,
+      // Recorded on each job (processedBy): which replica ran it, for the dashboard and tests.
+      name: `${hostname()}:${process.pid}`,
     });
     worker.on('failed', (job, error) => {
       this.logger.warn(
