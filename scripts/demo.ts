@@ -5,9 +5,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { Redis } from 'ioredis';
 import { ManagedProcess } from './simulator/child-process.adapter.js';
 import {
+  ControlPlaneLaunchError,
   launchControlPlane,
   type LaunchedControlPlane,
 } from './simulator/control-plane-launcher.js';
@@ -24,6 +24,7 @@ import { darknessIn } from './simulator/fleet-simulator.js';
 import { JsonApi } from './simulator/json-api.adapter.js';
 import { consoleSimLogger } from './simulator/sim-logger.js';
 import { startSimulatedFleet, type SimulatedFleet } from './simulator/simulated-fleet.js';
+import { probeRedis } from './simulator/redis-probe.adapter.js';
 import { parseSimulatorOptions } from './simulator/simulator-options.js';
 
 const program = new Command('demo')
@@ -35,6 +36,10 @@ const program = new Command('demo')
   .option('--redis-prefix <prefix>', 'key prefix of the demo in Redis', 'fleet-demo')
   .option('--gateways <n>', 'simulated gateways', '12')
   .option('--devices-per-gateway <n>', 'devices behind each simulated gateway', '10')
+  .option(
+    '--faults <spec>',
+    'faults of the simulated fleet, e.g. timeout=0.01,exception=0.005,dropout=2 (per poll; dropout per gateway-hour)',
+  )
   .option('--no-agent', 'skip the real gateway-agent process')
   .showHelpAfterError()
   .exitOverride();
@@ -47,11 +52,15 @@ interface DemoFlags {
   redisPrefix: string;
   gateways: string;
   devicesPerGateway: string;
+  faults?: string;
   agent: boolean;
 }
 
 interface DemoState {
   technicianToken?: string;
+  /** The ports of the first run: enrolled gateways keep the server and broker addresses they got. */
+  port?: number;
+  mqttPort?: number;
 }
 
 const log = consoleSimLogger('demo');
@@ -96,35 +105,19 @@ function shutdown(reason: string, exitCode: number): Promise<void> {
 }
 
 async function checkRedis(url: string): Promise<void> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 3_000,
-    retryStrategy: () => null,
-  });
-  // The connection error (ECONNREFUSED, ENOTFOUND) says more than the rejected connect().
-  let cause: Error | undefined;
-  redis.on('error', (error: Error) => {
-    cause ??= error;
-  });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (error) {
-    process.stderr.write(
-      [
-        `Redis is not reachable at ${url} (${(cause ?? (error as Error)).message}).`,
-        'The control plane keeps its job queues in Redis. Start one, then run `npm run demo` again:',
-        '  redis-server --daemonize yes --maxmemory-policy noeviction   (Debian/Ubuntu: sudo apt-get install redis-server)',
-        '  docker compose up -d redis                                   (with Docker)',
-        'or use another one: npm run demo -- --redis-url redis://host:6379',
-        '',
-      ].join('\n'),
-    );
-    process.exit(1);
-  } finally {
-    redis.disconnect();
-  }
+  const problem = await probeRedis(url);
+  if (problem === undefined) return;
+  process.stderr.write(
+    [
+      `Redis is not reachable at ${url} (${problem}).`,
+      'The control plane keeps its job queues in Redis. Start one, then run `npm run demo` again:',
+      '  redis-server --daemonize yes --maxmemory-policy noeviction   (Debian/Ubuntu: sudo apt-get install redis-server)',
+      '  docker compose up -d redis                                   (with Docker)',
+      'or use another one: npm run demo -- --redis-url redis://host:6379',
+      '',
+    ].join('\n'),
+  );
+  process.exit(1);
 }
 
 async function readState(file: string): Promise<DemoState> {
@@ -132,24 +125,45 @@ async function readState(file: string): Promise<DemoState> {
   return text === undefined ? {} : (JSON.parse(text) as DemoState);
 }
 
+async function writeState(file: string, state: DemoState): Promise<void> {
+  await writeFile(file, `${JSON.stringify(state, null, 1)}\n`, { mode: 0o600 });
+}
+
+/** A port flag; when not given, the port this data dir's demo ran on before (else the default). */
+function portFlag(name: 'port' | 'mqttPort', recorded: number | undefined): number {
+  const given = program.getOptionValueSource(name) !== 'default';
+  const text = program.opts<DemoFlags>()[name];
+  const value = !given && recorded !== undefined ? recorded : Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535)
+    throw new Error(
+      `--${name === 'port' ? 'port' : 'mqtt-port'}: must be a TCP port (got "${text}")`,
+    );
+  return value;
+}
+
 async function main(): Promise<void> {
   program.parse(process.argv);
   const flags = program.opts<DemoFlags>();
   const dataDir = isAbsolute(flags.dataDir) ? flags.dataDir : resolve(flags.dataDir);
-  const port = Number(flags.port);
-  const mqttPort = Number(flags.mqttPort);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535)
-    throw new Error(`--port: must be a TCP port (got "${flags.port}")`);
-  if (!Number.isInteger(mqttPort) || mqttPort < 1 || mqttPort > 65_535)
-    throw new Error(`--mqtt-port: must be a TCP port (got "${flags.mqttPort}")`);
+  const tokenFile = join(dataDir, 'admin.token');
+  const stateFile = join(dataDir, 'demo.json');
+  const state = await readState(stateFile);
+  const port = portFlag('port', state.port);
+  const mqttPort = portFlag('mqttPort', state.mqttPort);
+  if (
+    (state.port !== undefined && state.port !== port) ||
+    (state.mqttPort !== undefined && state.mqttPort !== mqttPort)
+  )
+    throw new Error(
+      `${dataDir} holds a demo on port ${String(state.port)} (MQTT ${String(state.mqttPort)}), whose gateways know those addresses: ` +
+        `run it with --port ${String(state.port)} --mqtt-port ${String(state.mqttPort)}, or give another --data-dir (or delete this one to start over)`,
+    );
   // Repeated signals (a terminal's Ctrl-C reaches scripts/run.js too, which forwards it) are one request.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.on(signal, () => void shutdown(signal, 0));
 
   await checkRedis(flags.redisUrl);
   await mkdir(dataDir, { recursive: true });
-  const tokenFile = join(dataDir, 'admin.token');
-  const stateFile = join(dataDir, 'demo.json');
   log.info(
     `starting the control plane (data in ${dataDir}, log in ${join(dataDir, 'logs', 'control-plane.log')})`,
   );
@@ -182,13 +196,15 @@ async function main(): Promise<void> {
 
   log.info('provisioning the demo city');
   await provisionDemoCity(api, adminToken);
-  const state = await readState(stateFile);
+  state.port = port;
+  state.mqttPort = mqttPort;
+  await writeState(stateFile, state);
   const technicianToken = async (): Promise<string> => {
     const stored = state.technicianToken;
     if (stored && (await api.as(stored, DEMO_TENANT.id).get('/api/v1/auth/me')).status === 200)
       return stored;
     state.technicianToken = await tokenFor(api, adminToken, 'technician', 'demo technician');
-    await writeFile(stateFile, `${JSON.stringify(state, null, 1)}\n`, { mode: 0o600 });
+    await writeState(stateFile, state);
     return state.technicianToken;
   };
   const isDark = darknessIn(DEMO_TIME_ZONE);
@@ -219,6 +235,7 @@ async function main(): Promise<void> {
     serialPrefix: 'DN-SIM',
     timezone: DEMO_TIME_ZONE,
     statsSeconds: '0',
+    ...(flags.faults === undefined ? {} : { faults: flags.faults }),
   });
   fleet = await startSimulatedFleet(options, simLog);
   if (!(await fleet.simulator.waitUntilConnected(60_000)))
@@ -299,5 +316,9 @@ try {
   if (error instanceof CommanderError) process.exit(error.exitCode);
   // A signal during startup stops what was started; what fails because of that is no news.
   if (!shuttingDown) log.error(error instanceof Error ? error.message : String(error));
+  if (error instanceof ControlPlaneLaunchError && error.code === 'PORT_IN_USE')
+    log.error(
+      'choose free ports, e.g. npm run demo -- --port 3100 --mqtt-port 1894 --data-dir data/demo-3100',
+    );
   await shutdown('startup failed', 1);
 }

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '@fleet/common';
 import { ManagedProcess } from './child-process.adapter.js';
@@ -15,10 +16,35 @@ export interface LaunchedControlPlane {
   stop(): Promise<void>;
 }
 
-/** Thrown when the control plane exits or does not get ready; the message carries its last log lines. */
+/**
+ * Thrown when a port the control plane needs is taken (PORT_IN_USE), or when it exits or does not
+ * get ready (CONTROL_PLANE_NOT_READY; the message carries its last log lines).
+ */
 export class ControlPlaneLaunchError extends Error {
   override readonly name = 'ControlPlaneLaunchError';
-  readonly code = 'CONTROL_PLANE_NOT_READY';
+
+  constructor(
+    message: string,
+    readonly code: 'PORT_IN_USE' | 'CONTROL_PLANE_NOT_READY' = 'CONTROL_PLANE_NOT_READY',
+  ) {
+    super(message);
+  }
+}
+
+/** Whether something listens on host:port already (so /health/ready would answer for someone else). */
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') resolve(true);
+      else reject(error);
+    });
+    probe.listen({ host, port, exclusive: true }, () => {
+      probe.close(() => {
+        resolve(false);
+      });
+    });
+  });
 }
 
 /**
@@ -34,6 +60,19 @@ export async function launchControlPlane(
   if (!port || port === '0')
     throw new ControlPlaneLaunchError('launchControlPlane needs a fixed PORT');
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const listeners: [string, string, string][] = [['PORT', host, port]];
+  if (!launch.env.MQTT_URL)
+    listeners.push([
+      'MQTT_PORT',
+      launch.env.MQTT_HOST ?? '0.0.0.0',
+      launch.env.MQTT_PORT ?? '1884',
+    ]);
+  for (const [variable, onHost, onPort] of listeners)
+    if (await portTaken(onHost, Number(onPort)))
+      throw new ControlPlaneLaunchError(
+        `port ${onPort} (${variable}) on ${onHost} is already in use: is another control plane or demo running?`,
+        'PORT_IN_USE',
+      );
   const child = await ManagedProcess.start({
     name: 'control-plane',
     args: [join(packageRoot(), 'dist', 'apps', 'control-plane', 'src', 'main.js')],

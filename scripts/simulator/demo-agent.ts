@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { packageRoot } from '@fleet/common';
 import {
   createSimDevice,
@@ -10,10 +8,8 @@ import {
   type SimulatedModbusTcpServer,
 } from '@fleet/devsim';
 import { loadProfileCatalog, resolveCommand } from '@fleet/profiles';
-import { ManagedProcess } from './child-process.adapter.js';
+import { ManagedProcess, runNodeCommand } from './child-process.adapter.js';
 import type { JsonApi } from './json-api.adapter.js';
-
-const run = promisify(execFile);
 
 export const AGENT_SERIAL = 'DN-AGENT-0001';
 export const AGENT_SITE = 'dn-haichau';
@@ -151,28 +147,25 @@ async function enrollOnce(
     [201],
     {},
   );
-  try {
-    await run(
-      process.execPath,
-      [
-        bin,
-        'enroll',
-        '--server',
-        options.serverUrl,
-        '--claim',
-        claim.body.code,
-        '--state-dir',
-        options.stateDir,
-        '--force',
-      ],
-      { env, timeout: 60_000 },
+  const enrolled = await runNodeCommand(
+    [
+      bin,
+      'enroll',
+      '--server',
+      options.serverUrl,
+      '--claim',
+      claim.body.code,
+      '--state-dir',
+      options.stateDir,
+      '--force',
+    ],
+    env,
+    60_000,
+  );
+  if (enrolled.code !== 0)
+    throw new Error(
+      `gateway-agent enroll failed (code ${String(enrolled.code)}): ${enrolled.stderr || enrolled.stdout}`,
     );
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`gateway-agent enroll failed: ${e.stderr || e.stdout || e.message}`, {
-      cause: error,
-    });
-  }
   const identity = JSON.parse(await readFile(identityFile, 'utf8')) as { gatewayId: string };
   return identity.gatewayId;
 }

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -166,18 +167,27 @@ function portOpen(p: number): Promise<boolean> {
 }
 
 /** Ctrl-C in the demo's terminal; resolves with how it ended. */
-async function interrupt(
-  run: DemoRun,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function interrupt(run: DemoRun): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   process.kill(-(run.child.pid ?? 0), 'SIGINT');
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => {
-      reject(
-        new Error(`the demo did not stop within 90 s after SIGINT\n${run.output().slice(-4000)}`),
-      );
-    }, 90_000),
-  );
-  return Promise.race([run.exited, timeout]);
+  return exitWithin(run, 90_000);
+}
+
+/** How the run ended, if it did within `timeoutMs` (it should end by itself). */
+async function exitWithin(
+  run: DemoRun,
+  timeoutMs: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`still running after ${timeoutMs} ms\n${run.output()}`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([run.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface GatewayRow {
@@ -332,10 +342,21 @@ describe('npm run demo', () => {
     expect(await portOpen(mqttPort)).toBe(false);
   }, 360_000);
 
-  it('reuses its data dir on a second run: same token, same gateways, no new enrollment', async () => {
+  it('reuses its data dir on a second run: same ports, token and gateways, no new enrollment', async () => {
     expect(firstToken, 'the first run must have passed').toBeDefined();
-    const run = startDemo(demoArgs());
+    // No port flags: the data dir's demo comes back on the ports its gateways know.
+    const run = startDemo([
+      '--data-dir',
+      dataDir,
+      '--redis-prefix',
+      redisPrefix,
+      '--gateways',
+      String(SIM_GATEWAYS),
+      '--devices-per-gateway',
+      '6',
+    ]);
     const banner = await waitForBanner(run);
+    expect(banner.console).toBe(`http://127.0.0.1:${port}/`);
     expect(banner.token).toBe(firstToken);
     expect(banner.agentGatewayId).toBe(firstAgentGateway);
     const api = apiClient(`http://127.0.0.1:${port}`, {
@@ -362,6 +383,50 @@ describe('npm run demo', () => {
     );
   }, 360_000);
 
+  it('refuses other ports on a data dir whose gateways know the first ones, naming them', async () => {
+    expect(firstToken, 'the first run must have passed').toBeDefined();
+    const otherPort = await freePort();
+    const run = startDemo(['--data-dir', dataDir, '--port', String(otherPort)]);
+    const ended = await exitWithin(run, 60_000);
+    const text = run.output();
+    expect(ended, text).toEqual({ code: 1, signal: null });
+    expect(text).toContain(`holds a demo on port ${port} (MQTT ${mqttPort})`);
+    expect(text).toContain(`--port ${port} --mqtt-port ${mqttPort}`);
+    expect(await portOpen(otherPort)).toBe(false);
+    expect(await processesOf(dataRoot)).toEqual([]);
+  }, 120_000);
+
+  it('says which port is taken instead of talking to whatever listens there', async () => {
+    const squatter = createServer((_req, res) => {
+      // Answers like a healthy control plane would, so only the port check can catch it.
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    });
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as AddressInfo).port;
+    try {
+      const dir = join(dataRoot, 'port-taken');
+      const run = startDemo([
+        '--data-dir',
+        dir,
+        '--port',
+        String(taken),
+        '--mqtt-port',
+        String(await freePort()),
+        '--redis-prefix',
+        redisPrefix,
+      ]);
+      const ended = await exitWithin(run, 60_000);
+      const text = run.output();
+      expect(ended, text).toEqual({ code: 1, signal: null });
+      expect(text).toContain(`port ${taken} (PORT) on 127.0.0.1 is already in use`);
+      expect(text).toContain('--port');
+      expect(text).not.toContain('Press Ctrl-C');
+      expect(await processesOf(dir)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  }, 120_000);
+
   it('says how to start Redis and exits non-zero when none is reachable', async () => {
     const closedPort = await freePort();
     const dir = join(dataRoot, 'no-redis');
@@ -375,14 +440,7 @@ describe('npm run demo', () => {
       '--redis-url',
       `redis://127.0.0.1:${closedPort}`,
     ]);
-    const ended = await Promise.race([
-      run.exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => {
-          reject(new Error(`still running after 60 s\n${run.output()}`));
-        }, 60_000),
-      ),
-    ]);
+    const ended = await exitWithin(run, 60_000);
     const text = run.output();
     expect(ended, text).toEqual({ code: 1, signal: null });
     expect(text).toContain(`Redis is not reachable at redis://127.0.0.1:${closedPort}`);
