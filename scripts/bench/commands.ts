@@ -238,7 +238,13 @@ async function main(): Promise<void> {
   printTable([
     ['figure', 'value'],
     ['device commands succeeded', `${succeeded} of ${created.body.total}`],
-    ['counts by state', JSON.stringify(final.counts)],
+    [
+      'counts by state',
+      Object.entries(final.counts)
+        .filter(([, n]) => n > 0)
+        .map(([state, n]) => `${state} ${n}`)
+        .join(', '),
+    ],
     ['POST accepted (executions recorded)', `${acceptedMs} ms`],
     ['first batch sent', `${timing.firstSent.toFixed(0)} ms`],
     ['all results recorded', `${timing.last.toFixed(1)} s`],
@@ -247,7 +253,7 @@ async function main(): Promise<void> {
     ['latency p99', `${(timing.p99 / 1000).toFixed(2)} s`],
     ['control-plane CPU during the command', `${cpuSeconds.toFixed(1)} s`],
     [
-      'simulator: cmd batches received / duplicates',
+      'simulator: executions received / duplicates',
       `${stats.commandsReceived} / ${stats.commandsDuplicate}`,
     ],
     ['baseline: raw BullMQ no-op jobs/s', baseline.jobsPerSecond],
