@@ -224,10 +224,44 @@ describe('an agent release that works', () => {
     expect(server.requests.length).toBe(requests);
     expect(await agent.slotState()).toMatchObject({ committed: { slot: 'b', version: '0.2.0' } });
 
+    // The committed version takes the next release at once (it is no longer a trial): this one
+    // crashes at start and is rolled back, but it is installed, not refused as BUSY.
+    const nextId = `dep-${id}-next`;
+    await broker.send(
+      id,
+      otaInstruction({
+        deploymentId: nextId,
+        manifest: signRelease(crash, releaseKey),
+        downloadUrl: server.add(`${id}-crash.tar.gz`, crash.content),
+      }),
+    );
+    const next = await broker.waitForOta(
+      id,
+      nextId,
+      (s) => ['succeeded', 'failed', 'rolled_back'].includes(s.phase),
+      90_000,
+      context(agent),
+    );
+    expect(next).toMatchObject({ phase: 'rolled_back', runningVersion: '0.2.0' });
+    expect(next.error?.code).toBe('TRIAL_FAILED');
+    expect(await agent.slotState()).toMatchObject({
+      committed: { slot: 'b', version: '0.2.0' },
+      trial: null,
+      lastResult: { outcome: 'rolled_back', version: '0.3.0', deploymentId: nextId },
+    });
+    const current = await agent.waitFor(
+      () =>
+        broker
+          .presence(id)
+          .filter((s) => s.state === 'online' && s.firmwareVersion === '0.2.0')
+          .find((s) => s.bootId !== online.bootId),
+      '0.2.0 online again after the rollback',
+    );
+
     // SIGTERM to the supervisor stops the agent cleanly (retained offline status) and both exit.
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
     await agent.waitFor(
-      () => broker.presence(id).find((s) => s.state === 'offline' && s.bootId === online.bootId),
+      () => broker.presence(id).find((s) => s.state === 'offline' && s.bootId === current.bootId),
       'offline status of the stopped agent',
     );
   }, 180_000);
@@ -300,7 +334,7 @@ describe('agent releases that fail', () => {
 });
 
 describe('releases the gateway refuses', () => {
-  it('refuses bad signatures, unknown and revoked keys, other models, downgrades and tampered artifacts; installs nothing', async () => {
+  it('refuses bad signatures, unknown and revoked keys, other models and hardware, too old a running version, downgrades and tampered artifacts; installs nothing', async () => {
     const { id, agent } = await gateway();
     const before = await agent.agent();
     const cases: {
@@ -343,6 +377,20 @@ describe('releases the gateway refuses', () => {
         reason: /is for models rpi4, rpi5, not linux-x64/,
         fetched: false,
         build: () => signRelease(good, releaseKey, { models: ['rpi4', 'rpi5'] }),
+      },
+      {
+        name: 'wrong-hardware',
+        code: 'WRONG_HARDWARE',
+        reason: /is for hardware revisions 1\.4, 1\.5, not unknown/,
+        fetched: false,
+        build: () => signRelease(good, releaseKey, { hardwareRevisions: ['1.4', '1.5'] }),
+      },
+      {
+        name: 'below-min-version',
+        code: 'BELOW_MIN_VERSION',
+        reason: /needs at least 0\.1\.5 installed; the gateway runs 0\.1\.0/,
+        fetched: false,
+        build: () => signRelease(good, releaseKey, { minVersion: '0.1.5' }),
       },
       {
         name: 'downgrade',

@@ -599,10 +599,12 @@ export class OtaService {
         () => installer.abandonTrial(`install took longer than ${limitMs} ms`),
         () => undefined,
       );
+      await this.refreshInstallerState();
       return;
     }
     if (job.cancelRequested) {
       await installer.abandonTrial('canceled before switching to the new version');
+      await this.refreshInstallerState();
       await this.finish(record, 'canceled');
       return;
     }
@@ -620,6 +622,7 @@ export class OtaService {
     } catch (error) {
       this.switching = false;
       await installer.abandonTrial(`could not switch: ${describe(error)}`).catch(() => undefined);
+      await this.refreshInstallerState();
       await this.finish(record, 'failed', errorDetail(error, 'INSTALL_FAILED'));
     }
   }
@@ -651,6 +654,21 @@ export class OtaService {
         this.log.error({ err: describe(error) }, 'cannot read the installer state; OTA disabled');
         this.installerState = null;
       }
+    }
+  }
+
+  /**
+   * Reads the installer state again after this process changed it (a commit, a dropped trial): the
+   * state read at start would otherwise still show a trial and refuse every later deployment.
+   */
+  private async refreshInstallerState(): Promise<void> {
+    const installer = this.options.installer;
+    if (!installer) return;
+    try {
+      this.installerState = await installer.reconcile();
+      this.runningVersion = this.installerState.runningVersion;
+    } catch (error) {
+      this.log.error({ err: describe(error) }, 'cannot read the installer state again');
     }
   }
 
@@ -734,6 +752,7 @@ export class OtaService {
         await this.options.installer
           ?.abandonTrial(`could not switch: ${describe(error)}`)
           .catch(() => undefined);
+        await this.refreshInstallerState();
         await this.finish(record, 'failed', errorDetail(error, 'INSTALL_FAILED'));
       }
       return;
@@ -800,6 +819,8 @@ export class OtaService {
       return;
     }
     log.info({ version: job.manifest.version }, 'trial healthy and committed');
+    // No longer a trial: the next deployment must not be refused as BUSY until a restart.
+    await this.refreshInstallerState();
     await this.finish(record, 'succeeded');
   }
 
