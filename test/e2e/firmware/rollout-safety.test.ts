@@ -334,7 +334,9 @@ describe('operators', () => {
   });
 
   it('streams progress over SSE as gateways move', async () => {
-    const { tag } = await group(3);
+    const { tag, gateways } = await group(3);
+    // Each phase outlasts the progress events' coalescing interval (250 ms), so one is seen in flight.
+    for (const g of gateways) g.stepMs = 400;
     const events: { state: string; counts: Record<string, number> }[] = [];
     const abort = new AbortController();
     const response = await fetch(`${cp.url}/api/v1/events?kinds=rollout.progress`, {

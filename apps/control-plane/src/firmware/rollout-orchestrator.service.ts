@@ -16,6 +16,7 @@ import {
 } from './orchestration.repository.js';
 import { OtaInstructionsService, type InstructionContext } from './ota-instructions.service.js';
 import {
+  abortWhilePaused,
   CANCELABLE_STATES,
   decide,
   emptyTally,
@@ -217,6 +218,23 @@ export class RolloutOrchestrator {
 
     // Paused or finished: keep watching deployments that are still on their way.
     const counters = await locked.counters(now);
+    const abortReason =
+      state === 'paused'
+        ? abortWhilePaused(
+            rulesOf(rollout).failureThreshold,
+            counters.recentFailed,
+            counters.recentFinished,
+          )
+        : undefined;
+    if (abortReason) {
+      outcome.cancel.push(
+        ...instructed(await locked.cancelPending('ROLLOUT_ABORTED', abortReason, now)),
+      );
+      await locked.update({ state: 'aborted', stateReason: abortReason, finishedAt: now }, now);
+      this.logger.warn({ rolloutId: rollout.id, reason: abortReason }, 'paused rollout aborted');
+      state = 'aborted';
+      outcome.changed = true;
+    }
     if (counters.active > 0) outcome.nextAt = now.getTime() + IDLE_TICK_MS;
     if (state !== 'paused') this.lateJoinerChecks.delete(rollout.id);
     return outcome;

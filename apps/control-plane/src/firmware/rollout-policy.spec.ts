@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  abortWhilePaused,
   decide,
   emptyTally,
   failureThresholdTripped,
@@ -76,6 +77,20 @@ describe('failure threshold', () => {
       failureThreshold: { ...rules.failureThreshold, action: 'abort' },
     });
     expect(aborted.stop?.state).toBe('aborted');
+  });
+});
+
+describe('a paused rollout', () => {
+  it('is aborted when installs still under way fail past an abort threshold', () => {
+    const abort = { count: 2, minSample: 1, action: 'abort' as const };
+    expect(abortWhilePaused(abort, 1, 1)).toBeUndefined();
+    expect(abortWhilePaused(abort, 2, 2)).toMatch(
+      /failure threshold reached: 2 deployments failed/,
+    );
+  });
+
+  it('stays paused under a pause threshold', () => {
+    expect(abortWhilePaused({ count: 2, minSample: 1, action: 'pause' }, 5, 5)).toBeUndefined();
   });
 });
 

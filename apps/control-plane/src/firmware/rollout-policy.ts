@@ -165,6 +165,19 @@ export function failureThresholdTripped(
   return undefined;
 }
 
+/**
+ * A paused rollout still has installs under way; when they fail past an abort threshold, the rollout
+ * is aborted (pending deployments canceled) rather than left paused for someone to resume by mistake.
+ */
+export function abortWhilePaused(
+  threshold: FailureThreshold,
+  failed: number,
+  finished: number,
+): string | undefined {
+  if (threshold.action !== 'abort') return undefined;
+  return failureThresholdTripped(threshold, failed, finished);
+}
+
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
