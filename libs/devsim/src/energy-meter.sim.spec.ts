@@ -23,6 +23,14 @@ describe('EnergyMeterSim', () => {
     sdm120 = catalog.get('eastron-sdm120');
   });
 
+  it('builds with any 32-bit seed: the serial number stays an eight-digit uint32', () => {
+    // The simulator seeds each device with a 32-bit hash of its id.
+    const sim = new EnergyMeterSim(sdm630, { clock: () => T0, seed: 4_294_967_295 });
+    const serial = reader(sim, sdm630)('serial_number');
+    expect(serial).toBeGreaterThanOrEqual(19_000_000);
+    expect(serial).toBeLessThan(100_000_000);
+  });
+
   it('reports plausible three-phase readings around 230 V and 50 Hz', () => {
     let now = T0;
     const sim = new EnergyMeterSim(sdm630, { clock: () => now, seed: 3 });

@@ -52,7 +52,8 @@ export class EnergyMeterSim extends RegisterBankDevice {
       peakLoadW: options.peakLoadW ?? (this.phases === 3 ? 3000 : 600),
       dayCurve: options.dayCurve ?? streetLightingCurve,
       initialImportKwh: options.initialImportKwh ?? 1000,
-      serialNumber: options.serialNumber ?? 19000000 + (options.seed ?? 1),
+      // Eight digits like a real meter's; any 32-bit seed stays inside the uint32 register.
+      serialNumber: options.serialNumber ?? 19000000 + ((options.seed ?? 1) % 80_000_000),
     };
     this.importKwh = this.opts.initialImportKwh;
     this.phaseKwh = PHASE_SHARE.slice(0, this.phases).map((s) =>
