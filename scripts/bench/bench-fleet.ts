@@ -26,6 +26,8 @@ export interface FleetPlan {
   sites: string[];
   serialPrefix: string;
   firmwareVersion?: string;
+  /** New MQTT connections per second while the fleet starts (each gets its configuration). */
+  connectRate?: number;
 }
 
 export interface SeededFleet {
@@ -163,13 +165,15 @@ export async function startFleet(
     stateFile: seeded.stateFile,
     serialPrefix: plan.serialPrefix,
     firmwareVersion: plan.firmwareVersion ?? '1.0.0',
-    connectRate: '200',
+    connectRate: String(plan.connectRate ?? 50),
     statsSeconds: '0',
     ...raw,
   });
   const fleet = await startSimulatedFleet(options, logger, connector ? { connector } : {});
   onCleanup('simulated gateways', () => fleet.stop());
-  const connected = await fleet.simulator.waitUntilConnected(Math.max(60_000, plan.gateways * 50));
+  const connected = await fleet.simulator.waitUntilConnected(
+    60_000 + ((plan.gateways * 3) / (plan.connectRate ?? 50)) * 1000,
+  );
   if (!connected)
     throw new Error(
       `only ${fleet.simulator.stats.connected}/${plan.gateways} simulated gateways connected`,

@@ -73,6 +73,13 @@ export async function runBench(name: string, main: () => Promise<void>): Promise
   process.on('SIGTERM', () => {
     onSignal('SIGTERM');
   });
+  // Something in a timer threw (the simulator runs in this process): still clean up.
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`bench:${name} failed: ${error.stack ?? error.message}\n`);
+    if (interrupted) return;
+    interrupted = true;
+    void cleanUp().finally(() => process.exit(1));
+  });
   let code = 0;
   try {
     await main();

@@ -36,6 +36,7 @@ const program = new Command('bench:commands')
   )
   .option('--bullmq-jobs <n>', 'no-op jobs of the BullMQ baseline', '100000')
   .option('--timeout-minutes <n>', 'give up waiting for the command after this long', '30')
+  .option('--connect-rate <n>', 'new gateway connections per second while the fleet starts', '25')
   .exitOverride();
 
 /** Devices per gateway for the simulator's cabinet mix to hold exactly `lights` street lights. */
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
     devicesPerGateway: devicesForLights(lights),
     sites,
     serialPrefix: 'CMD',
+    connectRate: positiveInt('--connect-rate', flags.connectRate),
   };
   log.info(
     `seeding ${gateways} gateways × ${plan.devicesPerGateway} devices (${lights} street lights each)`,
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
       ).rows[0].n,
     (n) => n >= gateways,
     'every gateway online with its configuration applied',
-    Math.max(120_000, gateways * 100),
+    Math.max(300_000, gateways * 150),
     2_000,
   );
   await sleep(2_000);

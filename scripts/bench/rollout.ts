@@ -48,6 +48,7 @@ const program = new Command('bench:rollout')
   .option('--concurrency <n>', 'downloads in flight at once', '100')
   .option('--downloads <n>', 'downloads per server (each a full GET)', '400')
   .option('--timeout-minutes <n>', 'give up waiting for the rollout after this long', '30')
+  .option('--connect-rate <n>', 'new gateway connections per second while the fleet starts', '50')
   .exitOverride();
 
 interface Wave {
@@ -261,7 +262,13 @@ async function main(): Promise<void> {
     throw new Error(`artifact upload answered ${put.status}: ${await put.text()}`);
   const releaseId = ticket.body.id;
 
-  const plan: FleetPlan = { gateways, devicesPerGateway: 0, sites, serialPrefix: 'OTA' };
+  const plan: FleetPlan = {
+    gateways,
+    devicesPerGateway: 0,
+    sites,
+    serialPrefix: 'OTA',
+    connectRate: positiveInt('--connect-rate', flags.connectRate),
+  };
   log.info(`enrolling ${gateways} gateways`);
   const seeded = await seedFleet(cp, tenant, plan, log);
   log.info(`enrolled in ${seeded.seconds.toFixed(0)} s; connecting the simulated gateways`);

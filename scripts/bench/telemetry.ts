@@ -33,6 +33,7 @@ const program = new Command('bench:telemetry')
   )
   .option('--batch-ms <n>', 'each gateway publishes one telemetry batch this often', '1000')
   .option('--baseline-rows <n>', 'rows of the plain INSERT baseline', '500000')
+  .option('--connect-rate <n>', 'new gateway connections per second while the fleet starts', '50')
   .exitOverride();
 
 const INSERT_BATCH = 5_000; // the control plane's flush size
@@ -108,7 +109,13 @@ async function main(): Promise<void> {
   const cp = await startBenchControlPlane('telemetry', { PRESENCE_DEBOUNCE_MS: '0' });
   const sites = ['tel-north', 'tel-south'];
   const tenant = await seedBenchTenant(cp, 'bench-tel', sites);
-  const plan: FleetPlan = { gateways, devicesPerGateway, sites, serialPrefix: 'TEL' };
+  const plan: FleetPlan = {
+    gateways,
+    devicesPerGateway,
+    sites,
+    serialPrefix: 'TEL',
+    connectRate: positiveInt('--connect-rate', flags.connectRate),
+  };
   log.info(`seeding ${gateways} gateways × ${devicesPerGateway} devices`);
   const seeded = await seedFleet(cp, tenant, plan, log);
 
