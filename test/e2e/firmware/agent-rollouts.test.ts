@@ -65,6 +65,8 @@ let cp: ControlPlaneProcess;
 let t: TenantFixture;
 let fleet: FleetAgent[] = [];
 const key = generateReleaseKey();
+/** Trusted by the control plane, not pinned on the gateways. */
+const unpinnedKey = generateReleaseKey();
 const releases: Record<string, { id: string; release: AgentRelease }> = {};
 
 beforeAll(async () => {
@@ -83,6 +85,7 @@ beforeAll(async () => {
   seedCp = await startTestControlPlane(settings);
   t = await seedTenant(seedCp.platform, 'agents', [SITE]);
   await addKey(t.as['release-manager'], key);
+  await addKey(t.as['release-manager'], unpinnedKey, 'key the gateways do not pin');
   await seedCp.stop();
   cp = new ControlPlaneProcess({
     ...settings,
@@ -98,17 +101,18 @@ beforeAll(async () => {
   });
   await cp.start();
 
-  for (const [version, flavour] of [
-    ['0.2.0', 'good'],
-    ['0.3.0', 'offline'],
-    ['0.4.0', 'good'],
+  for (const [version, flavour, signer] of [
+    ['0.2.0', 'good', key],
+    ['0.3.0', 'offline', key],
+    ['0.4.0', 'good', key],
+    ['0.5.0', 'good', unpinnedKey],
   ] as const) {
     const release = await buildAgentRelease(work, version, flavour);
     const res = await upload(
       t.as['release-manager'],
       cp.url,
       t.tokens['release-manager'],
-      signRelease(release, key, { models: ['rpi4'] }),
+      signRelease(release, signer, { models: ['rpi4'] }),
       release.content,
     );
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -168,14 +172,18 @@ async function deploymentsOf(id: string): Promise<Deployment[]> {
   return res.body.items;
 }
 
-async function create(version: string, body: Record<string, unknown>): Promise<Rollout> {
+async function create(
+  version: string,
+  body: Record<string, unknown>,
+  total = COUNT,
+): Promise<Rollout> {
   const res = await t.as['release-manager'].post<Rollout>('/api/v1/rollouts', {
     releaseId: releases[version]!.id,
     selector: `site=${SITE}`,
     ...body,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  expect(res.body.total).toBe(COUNT);
+  expect(res.body.total).toBe(total);
   return res.body;
 }
 
@@ -368,4 +376,42 @@ describe('the control plane killed mid-rollout', () => {
       notes: `killed in wave ${before.currentWave} with ${succeededBefore} of ${COUNT} succeeded; answering again after ${restartedAt - killedAt} ms, next success recorded after ${recoveredAt - killedAt} ms; counted at the agents (slot state, one install each)`,
     });
   }, 900_000);
+});
+
+describe('the control plane alone cannot make a gateway install anything', () => {
+  it('a release signed by a key the control plane trusts but the gateway does not pin is refused by the agent', async () => {
+    const [target, ...others] = fleet;
+    const rollout = await create(
+      '0.5.0',
+      {
+        selector: `serial=${target!.serial}`,
+        waves: ['100%'],
+        failureThreshold: { count: 1, action: 'abort' },
+      },
+      1,
+    );
+    const done = await eventually(
+      () => rolloutOf(rollout.id),
+      (r) => r?.state === 'aborted' || r?.state === 'completed',
+      'the rollout to stop',
+      120_000,
+    );
+    expect(done?.state, `${JSON.stringify(done)}\n${context()}`).toBe('aborted');
+    const [deployment] = await deploymentsOf(rollout.id);
+    expect(deployment).toMatchObject({
+      gatewayId: target!.gatewayId,
+      state: 'failed',
+      runningVersion: '0.4.0',
+      errorCode: 'UNKNOWN_KEY',
+    });
+    expect(deployment!.errorMessage).toMatch(/not a trusted release key/);
+    // Refused before a byte was fetched or anything installed.
+    expect(agentLog(target!.agent, 'deployment accepted', '0.5.0')).toBe(0);
+    expect(await target!.agent.slotState()).toMatchObject({
+      committed: { slot: 'a', version: '0.4.0' },
+      trial: null,
+      slots: { b: { version: '0.2.0' } },
+    });
+    for (const { agent } of others) expect(agentLog(agent, 'deployment accepted', '0.5.0')).toBe(0);
+  });
 });
