@@ -8,7 +8,8 @@ import {
   eventually,
   inParallel,
 } from '../e2e/commands/support/command-fleet.js';
-import { apiClient } from '../support/http.js';
+import { apiClient, bearer, type ApiClient } from '../support/http.js';
+import { freePort } from '../support/process.js';
 import { recordScenario } from '../support/reliability-report.js';
 import { seedTenant, type TenantFixture } from '../support/tenant-fixture.js';
 import {
@@ -18,8 +19,9 @@ import {
 import { dispatchesByWorker, ranOn } from './support/dispatch-jobs.js';
 
 /**
- * `npm start` with PROCESS_ROLE=api beside two `npm run start:worker` processes, all on one
- * Postgres, one Redis prefix and one Mosquitto: the workers share the dispatch of group commands,
+ * Two `npm start` processes with PROCESS_ROLE=api beside two `npm run start:worker` processes, all
+ * on one Postgres, one Redis prefix and one Mosquitto: commands arrive through both API replicas
+ * (one of them as a burst of the same idempotency key to both), the workers share the dispatch,
  * and the gateways (which count what they receive) see every execution once and run it once.
  */
 const GATEWAYS = 20;
@@ -28,6 +30,8 @@ const DEVICES = GATEWAYS * PER_GATEWAY;
 let cluster: ControlPlaneCluster;
 let workers: ControlPlaneProcess[];
 let tenant: TenantFixture;
+/** The operator through each API replica. */
+let operators: ApiClient[];
 const gateways: CommandGateway[] = [];
 
 beforeAll(async () => {
@@ -36,9 +40,13 @@ beforeAll(async () => {
     PRESENCE_DEBOUNCE_MS: '0',
     WORKER_CONCURRENCY: '2',
   });
-  await cluster.start('api', 'api');
+  const apis = [
+    await cluster.start('api1', 'api'),
+    await cluster.start('api2', 'api', {}, await freePort()),
+  ];
   workers = [await cluster.start('w1', 'worker'), await cluster.start('w2', 'worker')];
   tenant = await seedTenant(await cluster.platform(), 'hue', ['hue-phuhoi']);
+  operators = apis.map((api) => apiClient(api.url, bearer(tenant.tokens.operator)));
   const enrolled = await enrollGateways(
     tenant,
     apiClient(cluster.url),
@@ -65,19 +73,29 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-describe('API process and two worker processes', () => {
-  it('share group commands; no execution is sent or run twice, every one finishes', async () => {
+describe('two API processes and two worker processes', () => {
+  it('share group commands; one command per idempotency key, no execution sent or run twice, every one finishes', async () => {
     const started = Date.now();
-    const commands: string[] = [];
-    for (const level of [20, 40, 60, 80]) {
-      const res = await tenant.as.operator.post<{ id: string }>('/api/v1/commands', {
+    const send = (api: ApiClient, level: number, idempotencyKey?: string) =>
+      api.post<{ id: string }>('/api/v1/commands', {
         target: { selector: 'site=hue-phuhoi' },
         command: 'setDim',
         params: { level },
+        ...(idempotencyKey ? { idempotencyKey } : {}),
       });
+    const commands: string[] = [];
+    for (const [i, level] of [20, 40, 60].entries()) {
+      const res = await send(operators[i % 2]!, level);
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       commands.push(res.body.id);
     }
+    // The same request, retried by a client through both replicas at once: one command.
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => send(operators[i % 2]!, 80, 'hue-night-80')),
+    );
+    expect(burst.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
+    commands.push(burst[0]!.body.id);
     for (const id of commands) {
       const final = await eventually(
         () => commandOf(tenant.as.viewer, id),
@@ -122,7 +140,7 @@ describe('API process and two worker processes', () => {
     expect(perWorker.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(commands.length * GATEWAYS);
 
     recordScenario({
-      scenario: `API process + 2 worker processes (Mosquitto), ${commands.length} group commands to ${DEVICES} devices on ${GATEWAYS} gateways`,
+      scenario: `2 API processes + 2 worker processes (Mosquitto), ${commands.length} group commands to ${DEVICES} devices on ${GATEWAYS} gateways`,
       operations,
       lost: unfinished,
       duplicated,

@@ -24,6 +24,8 @@ export class ControlPlaneProcess {
     readonly name: string,
     readonly role: Role,
     readonly child: ChildProcess,
+    /** Base URL of its HTTP API (roles all and api). */
+    readonly url: string,
   ) {
     this.output = collectOutput(child);
     this.exited = new Promise((resolve) => {
@@ -94,11 +96,15 @@ export class ControlPlaneCluster {
     return `http://127.0.0.1:${this.httpPort}`;
   }
 
-  /** Starts a process and waits until it serves (API) or its workers run (worker). */
+  /**
+   * Starts a process and waits until it serves (API) or its workers run (worker). API processes
+   * listen on the cluster's port unless `port` names another (a second API replica).
+   */
   async start(
     name: string,
     role: Role,
     extra: Record<string, string> = {},
+    port = this.httpPort,
   ): Promise<ControlPlaneProcess> {
     const child = spawn(process.execPath, [role === 'worker' ? WORKER : MAIN], {
       env: {
@@ -108,7 +114,7 @@ export class ControlPlaneCluster {
         NODE_ENV: 'production',
         PROCESS_ROLE: role,
         HOST: '127.0.0.1',
-        PORT: role === 'worker' ? '0' : String(this.httpPort),
+        PORT: role === 'worker' ? '0' : String(port),
         DATABASE_URL: this.db.url,
         DATABASE_POOL_SIZE: '5',
         REDIS_URL,
@@ -125,10 +131,10 @@ export class ControlPlaneCluster {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const proc = new ControlPlaneProcess(name, role, child);
+    const proc = new ControlPlaneProcess(name, role, child, `http://127.0.0.1:${port}`);
     this.processes.push(proc);
     if (role === 'worker') await waitForOutput(proc, 'workers started', 90_000);
-    else await waitForHttp(`${this.url}/health/ready`, 90_000, proc.output);
+    else await waitForHttp(`${proc.url}/health/ready`, 90_000, proc.output);
     return proc;
   }
 
