@@ -26,6 +26,7 @@ const program = new Command('bench')
   .description('runs every benchmark and writes bench-results/summary.json and SUMMARY.md')
   .option('--only <names>', `comma-separated subset of ${BENCHES.join(', ')}`)
   .option('--quick', 'small sizes: a smoke run')
+  .option('--summary-only', 'run nothing: summarise the latest bench-results/<bench>.json files')
   .exitOverride();
 
 interface Outcome {
@@ -68,6 +69,13 @@ function modbusHeadline(result: Record<string, unknown>): BenchHeadline[] {
   ];
 }
 
+/** When the result was written, and the machine's load average then (when recorded). */
+function runAt(result: Record<string, unknown> | undefined): string {
+  const at = typeof result?.at === 'string' ? result.at.slice(0, 16).replace('T', ' ') : '?';
+  const load = (result?.machine as { loadAverage1m?: number } | undefined)?.loadAverage1m;
+  return load === undefined ? at : `${at} (${load})`;
+}
+
 function markdown(outcomes: readonly Outcome[], quick: boolean): string {
   const m = machine();
   const lines = [
@@ -75,18 +83,20 @@ function markdown(outcomes: readonly Outcome[], quick: boolean): string {
     '',
     `${new Date().toISOString()} — ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GiB, Node ${m.node}, ${m.platform}${quick ? ' — quick sizes' : ''}`,
     '',
-    '| bench | figure | value | baseline (same run) | baseline value | ratio |',
-    '| --- | --- | ---: | --- | ---: | ---: |',
+    '| bench | figure | value | baseline (same run) | baseline value | ratio | run at (load) |',
+    '| --- | --- | ---: | --- | ---: | ---: | --- |',
   ];
   for (const o of outcomes) {
     const headline = (o.result?.headline ?? []) as BenchHeadline[];
     if (o.exitCode !== 0 || headline.length === 0) {
-      lines.push(`| ${o.bench} | failed (exit ${o.exitCode}) | | | | |`);
+      lines.push(
+        `| ${o.bench} | ${o.exitCode !== 0 ? `failed (exit ${o.exitCode})` : 'no result'} | | | | | |`,
+      );
       continue;
     }
     for (const h of headline) {
       lines.push(
-        `| ${o.bench} | ${h.label} | ${formatNumber(h.value)} ${h.unit} | ${h.baselineLabel} | ${formatNumber(h.baseline)} | ${(h.value / h.baseline).toFixed(2)} |`,
+        `| ${o.bench} | ${h.label} | ${formatNumber(h.value)} ${h.unit} | ${h.baselineLabel} | ${formatNumber(h.baseline)} | ${(h.value / h.baseline).toFixed(2)} | ${runAt(o.result)} |`,
       );
     }
   }
@@ -100,7 +110,7 @@ function markdown(outcomes: readonly Outcome[], quick: boolean): string {
 
 async function main(): Promise<void> {
   program.parse(process.argv);
-  const flags = program.opts<{ only?: string; quick?: boolean }>();
+  const flags = program.opts<{ only?: string; quick?: boolean; summaryOnly?: boolean }>();
   const chosen = flags.only ? flags.only.split(',').map((s) => s.trim()) : [...BENCHES];
   const unknown = chosen.filter((b) => !(BENCHES as readonly string[]).includes(b));
   if (unknown.length > 0)
@@ -108,9 +118,9 @@ async function main(): Promise<void> {
   const dir = join(packageRoot(), 'bench-results');
   const outcomes: Outcome[] = [];
   for (const bench of chosen as BenchName[]) {
-    console.log(`\n===== bench:${bench} =====\n`);
+    if (!flags.summaryOnly) console.log(`\n===== bench:${bench} =====\n`);
     const started = Date.now();
-    const exitCode = await runChild(bench, flags.quick ? QUICK[bench] : []);
+    const exitCode = flags.summaryOnly ? 0 : await runChild(bench, flags.quick ? QUICK[bench] : []);
     const file = join(dir, `${bench}.json`);
     let result: Record<string, unknown> | undefined;
     if (exitCode === 0 && existsSync(file)) {
