@@ -62,6 +62,11 @@ function openPostgres(url: string, options: DatabaseOptions): DatabaseHandle {
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // Nor may a checked-out one (a transaction when Postgres goes away): the pool listens only to
+  // idle clients, and an unheard 'error' kills the process. The query in flight fails by itself.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = drizzleNodePg({ client: pool, schema }) as unknown as Database;
   return {
     db,
