@@ -37,15 +37,18 @@ export interface ErrorBody {
 /** Postgres/pg driver errors that mean "the database is not there right now". */
 function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
   const cause = (error as { cause?: unknown }).cause;
+  // Drizzle wraps the driver's error: its code is on the cause.
+  const code =
+    (error as { code?: unknown }).code ?? (cause as { code?: unknown } | undefined)?.code;
   const text = `${error.message} ${cause instanceof Error ? cause.message : ''}`;
   return (
     code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
     code === '57P01' ||
     code === '57P03' ||
     code === '53300' ||
-    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+    /Connection terminated|connect ECONNREFUSED|ECONNRESET|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
       text,
     )
   );
