@@ -25,8 +25,12 @@ export function registerHttpHooks(
 ): void {
   // Fastify wants request decorations declared up front; the value is set per request below.
   fastify.decorateRequest('fleet', null as never);
+  // request.ip reads the socket, which a refused upload stream may have detached by the time the
+  // answer is sent (it threw, turning a 400 into a 500); read it while the request is fresh.
+  const clientIps = new WeakMap<FastifyRequest, string>();
   fastify.addHook('onRequest', (request, reply, done) => {
     request.fleet = {};
+    clientIps.set(request, request.ip);
     void reply.header('x-request-id', request.id);
     done();
   });
@@ -47,7 +51,7 @@ export function registerHttpHooks(
       path: request.url.split('?')[0] ?? request.url,
       statusCode: reply.statusCode,
       requestId: request.id,
-      ip: request.ip,
+      ip: clientIps.get(request),
     });
     return payload;
   });
