@@ -71,9 +71,13 @@ async function sendChunked(
         req.destroy();
         resolve({ status: res.statusCode ?? 0, body });
       });
-      res.on('error', () => { resolve({ hungUp: true }); });
+      res.on('error', () => {
+        resolve({ hungUp: true });
+      });
     });
-    req.on('error', () => { resolve({ hungUp: true }); });
+    req.on('error', () => {
+      resolve({ hungUp: true });
+    });
     const iterator = chunks[Symbol.iterator]();
     const next = (): void => {
       const { value, done } = iterator.next();
