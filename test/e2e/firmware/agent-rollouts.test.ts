@@ -4,7 +4,7 @@
 // back on the first wave by itself and the failure threshold stops the rollout there; the control
 // plane killed with SIGKILL in the middle of a rollout carries on after it is started again, and
 // no agent installs anything twice.
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAgentBuilt } from '../../support/agent/agent-build.js';
@@ -106,6 +106,7 @@ beforeAll(async () => {
     ['0.3.0', 'offline', key],
     ['0.4.0', 'good', key],
     ['0.5.0', 'good', unpinnedKey],
+    ['0.6.0', 'good', key],
   ] as const) {
     const release = await buildAgentRelease(work, version, flavour);
     const res = await upload(
@@ -413,5 +414,45 @@ describe('the control plane alone cannot make a gateway install anything', () =>
       slots: { b: { version: '0.2.0' } },
     });
     for (const { agent } of others) expect(agentLog(agent, 'deployment accepted', '0.5.0')).toBe(0);
+  });
+
+  it('an artifact altered in the store after its upload is downloaded, fails its SHA-256 check on the agent and is not installed', async () => {
+    const target = fleet[1]!;
+    const { id } = releases['0.6.0']!;
+    // Bit rot or tampering behind the control plane's back: same size, one byte changed.
+    const stored = join(seedCp.dataDir, 'artifacts', t.tenantId, `${id}.bin`);
+    const bytes = await readFile(stored);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(stored, bytes);
+    const rollout = await create(
+      '0.6.0',
+      {
+        selector: `serial=${target.serial}`,
+        waves: ['100%'],
+        failureThreshold: { count: 1, action: 'abort' },
+      },
+      1,
+    );
+    const done = await eventually(
+      () => rolloutOf(rollout.id),
+      (r) => r?.state === 'aborted' || r?.state === 'completed',
+      'the rollout to stop',
+      120_000,
+    );
+    expect(done?.state, `${JSON.stringify(done)}\n${context()}`).toBe('aborted');
+    const [deployment] = await deploymentsOf(rollout.id);
+    expect(deployment).toMatchObject({
+      state: 'failed',
+      runningVersion: '0.4.0',
+      errorCode: 'HASH_MISMATCH',
+    });
+    expect(deployment!.errorMessage).toMatch(/SHA-256|sha256|hash/i);
+    expect(agentLog(target.agent, 'deployment accepted', '0.6.0')).toBe(1);
+    expect(agentLog(target.agent, 'installed; switching to the new version', '0.6.0')).toBe(0);
+    expect(await target.agent.slotState()).toMatchObject({
+      committed: { slot: 'a', version: '0.4.0' },
+      trial: null,
+      slots: { b: { version: '0.2.0' } },
+    });
   });
 });
