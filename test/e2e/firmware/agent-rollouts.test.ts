@@ -43,9 +43,7 @@ interface Deployment {
   wave: number;
   state: string;
   runningVersion: string | null;
-  startedAt: string | null;
   committedAt: string | null;
-  finishedAt: string | null;
   errorCode: string | null;
   errorMessage: string | null;
 }
@@ -221,13 +219,21 @@ describe('a signed agent release to twenty real agents', () => {
       expect(d.runningVersion, d.gatewayId).toBe('0.2.0');
       expect(d.committedAt, d.gatewayId).not.toBeNull();
     }
-    // Wave gating: no gateway of a wave started before every gateway of the wave before finished.
-    const lastFinished = (wave: number) =>
-      Math.max(...deployments.filter((d) => d.wave === wave).map((d) => Date.parse(d.finishedAt!)));
-    const firstStarted = (wave: number) =>
-      Math.min(...deployments.filter((d) => d.wave === wave).map((d) => Date.parse(d.startedAt!)));
-    expect(firstStarted(2)).toBeGreaterThanOrEqual(lastFinished(1));
-    expect(firstStarted(3)).toBeGreaterThanOrEqual(lastFinished(2));
+    // Wave gating, seen at the agents (one clock, causal order): no agent of a wave accepted the
+    // release before every agent of the wave before had committed it.
+    const waveOf = new Map(deployments.map((d) => [d.gatewayId, d.wave]));
+    const at = (wave: number, msg: string) =>
+      fleet
+        .filter((a) => waveOf.get(a.gatewayId) === wave)
+        .map((a) => {
+          const line = a.agent.lines.find((l) => l.msg === msg && l.version === '0.2.0');
+          expect(line, `${a.serial}: ${msg}`).toBeDefined();
+          return Date.parse(line!.time as string);
+        });
+    const committed = (wave: number) => Math.max(...at(wave, 'trial healthy and committed'));
+    const accepted = (wave: number) => Math.min(...at(wave, 'deployment accepted'));
+    expect(accepted(2)).toBeGreaterThan(committed(1));
+    expect(accepted(3)).toBeGreaterThan(committed(2));
 
     // What the control plane says is what runs on each gateway: slot b committed, installed once.
     const list = await eventually(
