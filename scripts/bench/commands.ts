@@ -180,6 +180,7 @@ async function main(): Promise<void> {
   const total = gateways * lights;
   log.info(`sending setDim to ${total} street lights`);
   const cpuBefore = processCpuSeconds(cp.pid);
+  const simCpuBefore = process.cpuUsage();
   const sentAt = new Date();
   const t0 = Date.now();
   const created = await tenant.as.operator.expect<CommandView>('POST', '/api/v1/commands', [201], {
@@ -212,6 +213,8 @@ async function main(): Promise<void> {
     1_000,
   );
   const cpuSeconds = processCpuSeconds(cp.pid) - cpuBefore;
+  const simCpu = process.cpuUsage(simCpuBefore);
+  const simCpuSeconds = (simCpu.user + simCpu.system) / 1e6;
   const timing = (
     await cp.db.pool.query<{
       n: number;
@@ -254,6 +257,7 @@ async function main(): Promise<void> {
     ['latency p50 (POST sent → result recorded)', `${(timing.p50 / 1000).toFixed(2)} s`],
     ['latency p99', `${(timing.p99 / 1000).toFixed(2)} s`],
     ['control-plane CPU during the command', `${cpuSeconds.toFixed(1)} s`],
+    ['simulator (this process) CPU during the command', `${simCpuSeconds.toFixed(1)} s`],
     [
       'simulator: executions received / duplicates',
       `${stats.commandsReceived} / ${stats.commandsDuplicate}`,
@@ -283,6 +287,7 @@ async function main(): Promise<void> {
       latencyP99Ms: timing.p99,
       latencyMaxMs: timing.max,
       controlPlaneCpuSeconds: cpuSeconds,
+      simulatorCpuSeconds: simCpuSeconds,
     },
     simulator: { commandsReceived: stats.commandsReceived, duplicates: stats.commandsDuplicate },
     bullmqBaseline: baseline,
