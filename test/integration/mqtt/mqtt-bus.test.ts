@@ -68,6 +68,8 @@ describe('control-plane MQTT bus over the embedded broker', () => {
   );
   const handled = new Waiter<DecodedUplink>();
   let failNext = false;
+  /** How many more times the handler fails as if the database were away. */
+  let unavailableFor = 0;
   let bus: MqttBusAdapter;
   let clients: MqttClient[] = [];
 
@@ -86,8 +88,20 @@ describe('control-plane MQTT bus over the embedded broker', () => {
     auth.add('gw-b', 'pw-gw-b');
     await broker.start();
     bus = new MqttBusAdapter(
-      { url: broker.url, ...SERVICE, clientId: 'cp-bus-test', limits: { telemetry: 2048 } },
+      {
+        url: broker.url,
+        ...SERVICE,
+        clientId: 'cp-bus-test',
+        limits: { telemetry: 2048 },
+        isTransient: (error) => (error as { code?: unknown }).code === 'ECONNREFUSED',
+      },
       (message) => {
+        if (unavailableFor > 0) {
+          unavailableFor -= 1;
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+            code: 'ECONNREFUSED',
+          });
+        }
         if (failNext) {
           failNext = false;
           throw new Error('database unavailable');
@@ -158,6 +172,24 @@ describe('control-plane MQTT bus over the embedded broker', () => {
     await handled.until(before + 1);
     expect(bus.stats().handlerErrors).toBe(1);
     expect(handled.items.at(-1)).toMatchObject({ message: { batchSeq: 101 } });
+  });
+
+  it('handles a message again while the database is away, acknowledging it only once handled, in order', async () => {
+    const a = await gateway('gw-a');
+    const before = { ...bus.stats(), handled: handled.items.length };
+    unavailableFor = 3;
+    for (const seq of [200, 201]) {
+      const m = telemetry(seq);
+      await a.publishAsync(m.topic, m.payload, { qos: 1 });
+    }
+    await handled.until(before.handled + 2);
+    const seqs = handled.items
+      .slice(before.handled)
+      .map((m) => (m.channel === 'telemetry' ? m.message.batchSeq : -1));
+    expect(seqs).toEqual([200, 201]);
+    const after = bus.stats();
+    expect(after.handlerRetries - before.handlerRetries).toBe(3);
+    expect(after.handlerErrors).toBe(before.handlerErrors);
   });
 
   it('publishes config retained with QoS 1, so a gateway that subscribes later still gets it', async () => {

@@ -60,13 +60,23 @@ export class AppConfig {
   /** The control plane's own broker account (external broker: holds the dynamic-security admin role). */
   @Transform(emptyToUndefined) @IsOptional() @IsString() MQTT_USERNAME?: string;
   @Transform(emptyToUndefined) @IsOptional() @IsString() MQTT_PASSWORD?: string;
-  /** Stable per replica so the broker keeps the session across restarts (default control-plane-<host>). */
+  /** Unique and stable per process, so the broker keeps its session across restarts (default control-plane-<role>-<host>). */
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^[A-Za-z0-9_.-]{1,64}$/)
   MQTT_CLIENT_ID?: string;
-  /** Replicas sharing this MQTT 5 shared-subscription group split the uplinks (external broker). */
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/) MQTT_SHARED_GROUP = 'control-plane';
+  /**
+   * External broker only. Unset (the default): every replica subscribes to all uplinks with a plain
+   * persistent subscription, which Mosquitto keeps and queues across its own restarts; several
+   * replicas then each handle every uplink (safe: every transition is guarded and every insert
+   * idempotent). Set a group name to split the uplinks among replicas with an MQTT 5 shared
+   * subscription instead — less work per replica, but see docs/RELIABILITY.md for what Mosquitto
+   * 2.0 loses with shared subscriptions (broker restart, a replica gone for good).
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  MQTT_SHARED_GROUP?: string;
   /** A gateway whose last heartbeat is older than this is marked offline. */
   @Transform(toInt) @IsInt() @Min(10) PRESENCE_STALE_SECONDS = 120;
   /** An offline status waits this long for a quick reconnect before it counts. */

@@ -53,7 +53,9 @@ export class ExternalBrokerRuntime implements BrokerRuntime {
       url: this.url,
       username: this.username,
       password: this.password,
-      clientId: this.config.MQTT_CLIENT_ID ?? `control-plane-${hostname()}`.slice(0, 64),
+      clientId:
+        this.config.MQTT_CLIENT_ID ??
+        `control-plane-${this.config.PROCESS_ROLE}-${hostname()}`.slice(0, 64),
       sharedGroup: this.config.MQTT_SHARED_GROUP,
       protocolVersion: 5 as const,
     };

@@ -13,6 +13,7 @@ import { MqttGatewayBusAdapter } from './mqtt-gateway-bus.adapter.js';
 import { PresenceService } from './presence.service.js';
 import { TelemetryService } from './telemetry.service.js';
 import { UplinkRouter } from './uplink-router.js';
+import { isTransientFailure } from '../database/database-errors.js';
 
 export const MQTT_LOGGER = Symbol('MQTT_LOGGER');
 
@@ -56,7 +57,7 @@ export class GatewayLinkLifecycle implements OnApplicationBootstrap, OnApplicati
   async onApplicationBootstrap(): Promise<void> {
     await this.broker.start();
     const bus = new MqttBusAdapter(
-      { ...this.broker.busConnection(), logger: this.mqttLogger },
+      { ...this.broker.busConnection(), logger: this.mqttLogger, isTransient: isTransientFailure },
       (uplink) => this.router.handle(uplink),
     );
     await bus.start();

@@ -8,6 +8,7 @@ import {
 import { DomainError, InvalidInputError, RateLimitedError, type ErrorKind } from '@fleet/common';
 import { SelectorSyntaxError } from '@fleet/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
   invalid: 400,
@@ -32,26 +33,6 @@ export interface ErrorBody {
   requestId: string;
   /** For /health/ready: each dependency's state. */
   health?: object;
-}
-
-/** Postgres/pg driver errors that mean "the database is not there right now". */
-function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const cause = (error as { cause?: unknown }).cause;
-  // Drizzle wraps the driver's error: its code is on the cause.
-  const code =
-    (error as { code?: unknown }).code ?? (cause as { code?: unknown } | undefined)?.code;
-  const text = `${error.message} ${cause instanceof Error ? cause.message : ''}`;
-  return (
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET' ||
-    code === '57P01' ||
-    code === '57P03' ||
-    code === '53300' ||
-    /Connection terminated|connect ECONNREFUSED|ECONNRESET|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
-      text,
-    )
-  );
 }
 
 /** Fastify's own 4xx errors (bad JSON, body too large, wrong content type). */

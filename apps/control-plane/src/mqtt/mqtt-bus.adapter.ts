@@ -50,6 +50,13 @@ export interface MqttBusOptions {
   publishTimeoutMs?: number;
   /** Deadline on the uplink handler for one message (default 30 s); a miss counts as a handler error. */
   handlerTimeoutMs?: number;
+  /**
+   * Handler failures that will pass (the database is away): the message is handled again with
+   * backoff, up to 5 s apart, and acknowledged only once it succeeds, so nothing the broker
+   * delivered is lost; meanwhile later uplinks wait in the broker's queue for this session. Other
+   * failures are logged, counted and acknowledged so one bad message cannot block the rest.
+   */
+  isTransient?: (error: unknown) => boolean;
   /** Delay between reconnect attempts after a lost connection (default 1 s). */
   reconnectPeriodMs?: number;
   keepaliveSeconds?: number;
@@ -66,6 +73,8 @@ export interface MqttBusStats {
   accepted: number;
   rejected: Record<RejectionReason, number>;
   handlerErrors: number;
+  /** Attempts repeated because the handler failed transiently (see `isTransient`). */
+  handlerRetries: number;
   published: number;
   publishFailures: number;
 }
@@ -92,6 +101,7 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
       number
     >,
     handlerErrors: 0,
+    handlerRetries: 0,
     published: 0,
     publishFailures: 0,
   };
@@ -135,9 +145,11 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
     const client = connect(this.options.url, { ...clientOptions, manualConnect: true });
     // Valid messages are handled before the PUBACK; mqtt.js processes one packet at a time.
     client.handleMessage = (packet, done) => {
-      this.onMessage(packet).then(
-        () => {
-          done();
+      this.onMessage(packet, client).then(
+        (acknowledge) => {
+          // Not acknowledged when the bus stopped while the message still could not be handled:
+          // the broker keeps it in the session and delivers it again.
+          if (acknowledge) done();
         },
         (error: unknown) => {
           this.log.error({ err: (error as Error).message }, 'uplink processing failed');
@@ -266,6 +278,7 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
       accepted: this.counters.accepted,
       rejected: { ...this.counters.rejected },
       handlerErrors: this.counters.handlerErrors,
+      handlerRetries: this.counters.handlerRetries,
       published: this.counters.published,
       publishFailures: this.counters.publishFailures,
     };
@@ -297,7 +310,8 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
     }
   }
 
-  private async onMessage(packet: IPublishPacket): Promise<void> {
+  /** Handles one uplink; resolves whether to acknowledge it. */
+  private async onMessage(packet: IPublishPacket, client: MqttClient): Promise<boolean> {
     this.counters.received += 1;
     const payload =
       typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
@@ -316,21 +330,40 @@ export class MqttBusAdapter extends EventEmitter<MqttBusEvents> {
         `uplink dropped: ${rejection.detail}`,
       );
       this.emit('rejected', rejection);
-      return;
+      return true;
     }
     this.counters.accepted += 1;
-    try {
-      await withDeadline(
-        Promise.resolve(this.handler(result)),
-        this.options.handlerTimeoutMs ?? 30_000,
-        `handling ${result.channel} of ${result.gatewayId}`,
-      );
-    } catch (error) {
-      this.counters.handlerErrors += 1;
-      this.log.error(
-        { gatewayId: result.gatewayId, channel: result.channel, err: (error as Error).message },
-        'uplink handler failed; message acknowledged anyway so it cannot block the queue',
-      );
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await withDeadline(
+          Promise.resolve(this.handler(result)),
+          this.options.handlerTimeoutMs ?? 30_000,
+          `handling ${result.channel} of ${result.gatewayId}`,
+        );
+        return true;
+      } catch (error) {
+        const fields = {
+          gatewayId: result.gatewayId,
+          channel: result.channel,
+          err: (error as Error).message,
+        };
+        if (this.options.isTransient?.(error) !== true) {
+          this.counters.handlerErrors += 1;
+          this.log.error(
+            fields,
+            'uplink handler failed; message acknowledged anyway so it cannot block the queue',
+          );
+          return true;
+        }
+        if (this.client !== client) return false;
+        this.counters.handlerRetries += 1;
+        const delayMs = Math.min(250 * 2 ** Math.min(attempt, 5), 5_000);
+        if (attempt === 0 || delayMs === 5_000) {
+          this.log.warn({ ...fields, attempt, delayMs }, 'uplink not handled yet; retrying');
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (this.client !== client) return false;
+      }
     }
   }
 }
