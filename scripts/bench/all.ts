@@ -18,7 +18,7 @@ const QUICK: Record<BenchName, string[]> = {
   modbus: [],
   commands: ['--gateways', '100', '--lights-per-gateway', '20', '--bullmq-jobs', '20000'],
   rollout: ['--gateways', '500', '--artifact-mb', '4', '--downloads', '200'],
-  telemetry: ['--gateways', '100', '--seconds', '15', '--baseline-rows', '100000'],
+  telemetry: ['--gateways', '50', '--seconds', '15', '--baseline-rows', '100000'],
   api: ['--gateways', '10', '--devices-per-gateway', '20', '--seconds', '5'],
 };
 

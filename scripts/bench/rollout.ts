@@ -416,7 +416,7 @@ async function main(): Promise<void> {
   console.log(
     `\norchestration: ${(totalMs / 1000).toFixed(1)} s from POST to completed (POST answered in ${acceptedMs} ms); ` +
       `simulated phases alone: ${(floorMs / 1000).toFixed(0)} s; control plane CPU ${cpu.toFixed(0)} s; ` +
-      `simulator: ${stats.otaSucceeded} succeeded, ${stats.otaFailed} failed, ${stats.otaRolledBack} rolled back\n`,
+      `simulated gateways reported ${stats.otaSucceeded} succeeded (repeats included), ${stats.otaFailed} failed, ${stats.otaRolledBack} rolled back\n`,
   );
   printTable([
     ['server', 'MiB/s', 'downloads/s', 'p50 ms', 'p99 ms', 'failed'],

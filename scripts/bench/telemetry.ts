@@ -23,7 +23,7 @@ import {
 
 const program = new Command('bench:telemetry')
   .description('telemetry points/s into Postgres end to end, beside a plain batched INSERT')
-  .option('--gateways <n>', 'simulated gateways', '500')
+  .option('--gateways <n>', 'simulated gateways', '100')
   .option('--devices-per-gateway <n>', 'devices behind each gateway', '20')
   .option('--seconds <n>', 'measured window, after a warm-up of 15 s', '30')
   .option(
