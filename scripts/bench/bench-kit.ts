@@ -283,31 +283,40 @@ export async function startBenchControlPlane(
   const redisPrefix = benchRedisPrefix(bench);
   const dataDir = await mkdtemp(join(tmpdir(), `fleet-bench-${bench}-`));
   onCleanup(`data dir ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
-  const port = await freePort();
-  const mqttPort = await freePort();
   const tokenFile = join(dataDir, 'admin.token');
   const logFile = join(packageRoot(), 'bench-results', 'logs', `${bench}-control-plane.log`);
   mkdirSync(join(packageRoot(), 'bench-results', 'logs'), { recursive: true });
   writeFileSync(logFile, '');
-  const launched = await launchControlPlane({
-    env: {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: String(mqttPort),
-      MQTT_URL: '',
-      DATABASE_URL: db.url,
-      DATABASE_POOL_SIZE: '10',
-      DATA_DIR: dataDir,
-      REDIS_URL,
-      REDIS_PREFIX: redisPrefix,
-      ADMIN_TOKEN_FILE: tokenFile,
-      AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    logFile,
-  });
+  // A port found free may be taken by someone else before the control plane binds it: try again.
+  let launched: LaunchedControlPlane | undefined;
+  let mqttPort = 0;
+  for (let attempt = 1; !launched; attempt++) {
+    const port = await freePort();
+    mqttPort = await freePort();
+    try {
+      launched = await launchControlPlane({
+        env: {
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          MQTT_HOST: '127.0.0.1',
+          MQTT_PORT: String(mqttPort),
+          MQTT_URL: '',
+          DATABASE_URL: db.url,
+          DATABASE_POOL_SIZE: '10',
+          DATA_DIR: dataDir,
+          REDIS_URL,
+          REDIS_PREFIX: redisPrefix,
+          ADMIN_TOKEN_FILE: tokenFile,
+          AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+          LOG_LEVEL: 'warn',
+          ...env,
+        },
+        logFile,
+      });
+    } catch (error) {
+      if (attempt >= 3 || !(error as Error).message.includes('EADDRINUSE')) throw error;
+    }
+  }
   // Stopped before its database is dropped (cleanups run newest first).
   onCleanup('control plane', () => launched.stop());
   const adminToken = (await readFile(tokenFile, 'utf8')).trim();
