@@ -34,6 +34,9 @@ beforeAll(async () => {
     FIRMWARE_MAX_BYTES: String(FIRMWARE_MAX),
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     PRESENCE_DEBOUNCE_MS: '0',
+    // Both below their defaults (256 KiB, 2 MiB), so what follows proves the settings are used.
+    MQTT_SIZE_LIMITS: 'telemetry=65536',
+    MQTT_MAX_PACKET_BYTES: String(1024 * 1024),
   });
   tenant = await seedTenant(cp.platform, 'lim', ['lim-a']);
 });
@@ -193,14 +196,14 @@ describe('MQTT payload limits, end to end', () => {
 
   const metrics = async (): Promise<string> => (await fetch(`${cp.url}/metrics`)).text();
 
-  it('drops and counts a telemetry batch over the contract limit (256 KiB) and keeps the gateway connected', async () => {
+  it('drops and counts a telemetry batch over the configured limit (MQTT_SIZE_LIMITS telemetry=64 KiB) and keeps the gateway connected', async () => {
     const big = JSON.stringify({
       v: 1,
       type: 'telemetry',
       bootId: gateway.bootId,
       batchSeq: 1,
       readings: [],
-      pad: 'z'.repeat(300 * 1024),
+      pad: 'z'.repeat(100 * 1024),
     });
     await gateway.publishRaw('telemetry', big);
     await eventually(
@@ -213,11 +216,11 @@ describe('MQTT payload limits, end to end', () => {
     expect(status.body.status).toBe('online');
   });
 
-  it('closes a gateway that publishes past the broker cap (2 MiB) before the payload reaches the control plane', async () => {
+  it('closes a gateway that publishes past the configured broker cap (MQTT_MAX_PACKET_BYTES 1 MiB) before the payload reaches the control plane', async () => {
     const client = gateway.client!;
     const kicked = closed(client);
     void client
-      .publishAsync(`fleet/v1/gw/${gateway.id}/telemetry`, Buffer.alloc(3 * 1024 * 1024, 0x20), {
+      .publishAsync(`fleet/v1/gw/${gateway.id}/telemetry`, Buffer.alloc(1536 * 1024, 0x20), {
         qos: 1,
       })
       .catch(() => undefined);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadAppConfig } from './app-config.js';
+import { ConfigError, loadAppConfig, mqttSizeLimits } from './app-config.js';
 
 describe('loadAppConfig', () => {
   it('applies defaults for an empty environment (embedded database and broker)', () => {
@@ -31,6 +31,26 @@ describe('loadAppConfig', () => {
       expect(problems).toMatch(/^PORT: .*"eighty"/m);
       expect(problems).toMatch(/^REDIS_URL: must be a redis:\/\/ URL/m);
       expect(problems).toMatch(/^LOG_LEVEL: /m);
+    }
+  });
+
+  it('takes MQTT size limits per channel and the embedded broker packet cap, and names bad ones', () => {
+    const config = loadAppConfig({
+      MQTT_SIZE_LIMITS: 'telemetry=131072,cmd/result=65536',
+      MQTT_MAX_PACKET_BYTES: '1048576',
+    });
+    expect(mqttSizeLimits(config)).toEqual({ telemetry: 131072, 'cmd/result': 65536 });
+    expect(config.MQTT_MAX_PACKET_BYTES).toBe(1048576);
+    expect(mqttSizeLimits(loadAppConfig({}))).toBeUndefined();
+    expect(loadAppConfig({}).MQTT_MAX_PACKET_BYTES).toBe(2 * 1024 * 1024);
+    expect(loadAppConfig({ MQTT_SHARED_GROUP: '' }).MQTT_SHARED_GROUP).toBeUndefined();
+    try {
+      loadAppConfig({ MQTT_SIZE_LIMITS: 'telemetri=10,cmd=0', MQTT_MAX_PACKET_BYTES: '12' });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/^MQTT_SIZE_LIMITS: must be channel=bytes pairs/m);
+      expect(problems).toMatch(/^MQTT_MAX_PACKET_BYTES: /m);
     }
   });
 });

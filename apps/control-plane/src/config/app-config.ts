@@ -1,3 +1,4 @@
+import { parseMqttSizeLimits, type MqttSizeLimits } from '@fleet/contracts';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -20,6 +21,17 @@ const toBool = ({ value }: { value: unknown }): unknown =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   value === '' ? undefined : value;
+
+const MQTT_CHANNEL =
+  '(?:status|heartbeat|telemetry|cmd/ack|cmd/result|ota/status|config/ack|config|cmd|ota|control)';
+const MQTT_SIZE_LIMITS_PATTERN = new RegExp(
+  `^${MQTT_CHANNEL}=[1-9]\\d{0,9}(?:,${MQTT_CHANNEL}=[1-9]\\d{0,9})*$`,
+);
+
+/** `MQTT_SIZE_LIMITS` as overrides for the contract's codec (already validated by its pattern). */
+export function mqttSizeLimits(config: AppConfig): Partial<MqttSizeLimits> | undefined {
+  return config.MQTT_SIZE_LIMITS ? parseMqttSizeLimits(config.MQTT_SIZE_LIMITS) : undefined;
+}
 
 export const PROCESS_ROLES = ['all', 'api', 'worker'] as const;
 export type ProcessRole = (typeof PROCESS_ROLES)[number];
@@ -77,6 +89,21 @@ export class AppConfig {
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   MQTT_SHARED_GROUP?: string;
+  /**
+   * Per-channel MQTT payload limits in bytes, overriding the contract's defaults, e.g.
+   * `telemetry=131072,cmd/result=131072`. Uplinks over the limit are dropped and counted; downlinks
+   * over it are refused before publishing. Raise a limit only together with the gateways'
+   * `GATEWAY_AGENT_MQTT_SIZE_LIMITS`: both ends check.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(MQTT_SIZE_LIMITS_PATTERN, {
+    message:
+      'must be channel=bytes pairs separated by commas (channels: status, heartbeat, telemetry, cmd/ack, cmd/result, ota/status, config/ack, config, cmd, ota, control)',
+  })
+  MQTT_SIZE_LIMITS?: string;
+  /** Embedded broker: the largest PUBLISH a gateway may send; a bigger one closes its connection. */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(268_435_455) MQTT_MAX_PACKET_BYTES = 2 * 1024 * 1024;
   /** A gateway whose last heartbeat is older than this is marked offline. */
   @Transform(toInt) @IsInt() @Min(10) PRESENCE_STALE_SECONDS = 120;
   /** An offline status waits this long for a quick reconnect before it counts. */

@@ -13,7 +13,7 @@ export interface BrokerRuntime {
   /** Where the control plane's bus connects, as which account. */
   busConnection(): Pick<
     MqttBusOptions,
-    'url' | 'username' | 'password' | 'clientId' | 'sharedGroup' | 'protocolVersion'
+    'url' | 'username' | 'password' | 'clientId' | 'sharedGroup' | 'protocolVersion' | 'limits'
   >;
   /** The address gateways are told at enrollment. */
   gatewayUrl(requestHost: string): string;

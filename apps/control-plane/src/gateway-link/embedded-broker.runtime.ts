@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AppConfig } from '../config/app-config.js';
+import { mqttSizeLimits, type AppConfig } from '../config/app-config.js';
 import { EmbeddedBrokerAdapter } from '../mqtt/embedded-broker.adapter.js';
 import type { GatewayAuthenticator } from '../mqtt/gateway-authenticator.port.js';
 import type { MqttLogger } from '../mqtt/mqtt-logger.js';
@@ -29,6 +29,7 @@ export class EmbeddedBrokerRuntime implements BrokerRuntime {
         port: config.MQTT_PORT,
         serviceAccount: this.service,
         acceptGateways: false,
+        maxPayloadBytes: config.MQTT_MAX_PACKET_BYTES,
         logger,
       },
       authenticator,
@@ -55,6 +56,7 @@ export class EmbeddedBrokerRuntime implements BrokerRuntime {
       clientId: 'control-plane',
       sharedGroup: undefined,
       protocolVersion: 4 as const,
+      limits: mqttSizeLimits(this.config),
     };
   }
 

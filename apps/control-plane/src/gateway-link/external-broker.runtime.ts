@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { AppConfig } from '../config/app-config.js';
+import { mqttSizeLimits, type AppConfig } from '../config/app-config.js';
 import { MosquittoDynsecAdapter } from '../mqtt/mosquitto-dynsec.adapter.js';
 import type { MqttLogger } from '../mqtt/mqtt-logger.js';
 import type { BrokerRuntime } from './broker-runtime.js';
@@ -58,6 +58,7 @@ export class ExternalBrokerRuntime implements BrokerRuntime {
         `control-plane-${this.config.PROCESS_ROLE}-${hostname()}`.slice(0, 64),
       sharedGroup: this.config.MQTT_SHARED_GROUP,
       protocolVersion: 5 as const,
+      limits: mqttSizeLimits(this.config),
     };
   }
 

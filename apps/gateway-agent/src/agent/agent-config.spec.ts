@@ -134,6 +134,25 @@ describe('loadAgentConfig', () => {
     ]);
   });
 
+  it('takes MQTT size limits per channel, as the control plane does, and names a bad pair', () => {
+    const env = { GATEWAY_AGENT_MQTT_SIZE_LIMITS: 'telemetry=131072, cmd/result=65536' };
+    expect(loadAgentConfig(env, {}, user).mqttSizeLimits).toEqual({
+      telemetry: 131072,
+      'cmd/result': 65536,
+    });
+    expect(loadAgentConfig({}, {}, user).mqttSizeLimits).toBeUndefined();
+    expect(
+      problemsOf(() =>
+        loadAgentConfig({ GATEWAY_AGENT_MQTT_SIZE_LIMITS: 'telemetri=10' }, {}, user),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^GATEWAY_AGENT_MQTT_SIZE_LIMITS: unknown channel "telemetri"/),
+    ]);
+    expect(
+      problemsOf(() => loadAgentConfig({ GATEWAY_AGENT_MQTT_SIZE_LIMITS: 'cmd=0' }, {}, user)),
+    ).toEqual([expect.stringMatching(/^GATEWAY_AGENT_MQTT_SIZE_LIMITS: .*positive integer/)]);
+  });
+
   it('names the flag when a flag is wrong', () => {
     expect(
       problemsOf(() => loadAgentConfig({}, { logLevel: 'chatty', model: 'a b' }, user)),

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { EnrollmentRequestDto } from '@fleet/contracts';
+import { EnrollmentRequestDto, parseMqttSizeLimits, type MqttSizeLimits } from '@fleet/contracts';
 import { KEY_ID_PATTERN, SLOT_ENV } from '@fleet/firmware';
 import { AgentError } from './agent.error.js';
 
@@ -78,6 +78,8 @@ export interface AgentConfig {
   };
   /** PEM file of the CA that signed the broker's certificate (mqtts with a private CA). */
   mqttCaFile?: string;
+  /** Per-channel MQTT payload limits overriding the contract's (`MQTT_SIZE_LIMITS`, as on the control plane). */
+  mqttSizeLimits?: Partial<MqttSizeLimits>;
   identity: IdentityOverrides;
   /** The version of the slot the firmware supervisor started (FLEET_SLOT_VERSION), if any. */
   slotVersion?: string;
@@ -159,6 +161,7 @@ const STRINGS = [
   'LOG_LEVEL',
   'OUTBOX_FSYNC',
   'MQTT_CA_FILE',
+  'MQTT_SIZE_LIMITS',
   'SERIAL_NUMBER',
   'MODEL',
   'HARDWARE_REVISION',
@@ -251,6 +254,18 @@ export function loadAgentConfig(
       });
   }
 
+  let mqttSizeLimits: Partial<MqttSizeLimits> | undefined;
+  const sizeLimits = read('MQTT_SIZE_LIMITS');
+  if (sizeLimits !== undefined) {
+    try {
+      mqttSizeLimits = parseMqttSizeLimits(sizeLimits);
+    } catch (error) {
+      problems.push({
+        source: `${ENV_PREFIX}MQTT_SIZE_LIMITS`,
+        reason: (error as Error).message,
+      });
+    }
+  }
   const caFile = read('MQTT_CA_FILE');
   if (caFile !== undefined && !isAbsolute(caFile)) {
     problems.push({ source: `${ENV_PREFIX}MQTT_CA_FILE`, reason: 'must be an absolute path' });
@@ -312,6 +327,7 @@ export function loadAgentConfig(
     });
   }
   if (caFile !== undefined) config.mqttCaFile = caFile;
+  if (mqttSizeLimits !== undefined) config.mqttSizeLimits = mqttSizeLimits;
   const slotVersion = env['FLEET_SLOT_VERSION']?.trim();
   if (slotVersion) config.slotVersion = slotVersion;
   const slot = slotContext(env, problems);

@@ -138,6 +138,7 @@ export class Agent {
       : undefined;
     const session = new GatewaySession({
       url: this.identity.mqtt.url,
+      limits: config.mqttSizeLimits,
       gatewayId: this.identity.gatewayId,
       username: this.identity.mqtt.username,
       password: this.identity.mqtt.password,

@@ -41,3 +41,25 @@ export function resolveMqttSizeLimits(overrides?: Partial<MqttSizeLimits>): Mqtt
   }
   return Object.freeze(merged);
 }
+
+/**
+ * `channel=bytes` pairs separated by commas (the `MQTT_SIZE_LIMITS` setting of both ends), e.g.
+ * `telemetry=131072,cmd/result=65536`. Throws a RangeError naming the bad pair.
+ */
+export function parseMqttSizeLimits(text: string): Partial<MqttSizeLimits> {
+  const limits: Record<string, number> = {};
+  for (const pair of text.split(',')) {
+    const match = /^\s*([a-z/]+)=(\d{1,10})\s*$/.exec(pair);
+    if (!match) throw new RangeError(`"${pair}" is not channel=bytes`);
+    const [, channel, bytes] = match as unknown as [string, string, string];
+    if (!(channel in DEFAULT_MQTT_SIZE_LIMITS)) {
+      throw new RangeError(
+        `unknown channel "${channel}" (channels: ${Object.keys(DEFAULT_MQTT_SIZE_LIMITS).join(', ')})`,
+      );
+    }
+    limits[channel] = Number(bytes);
+  }
+  // The codec's own checks too (positive integers), so a bad value fails here, named.
+  resolveMqttSizeLimits(limits);
+  return limits;
+}
