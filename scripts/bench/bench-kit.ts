@@ -260,6 +260,14 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
 
 // ---------------------------------------------------------------- the control plane
 
+/** An external broker for the control plane (MQTT_URL), instead of its embedded one. */
+export interface BenchBroker {
+  url: string;
+  port: number;
+  username: string;
+  password: string;
+}
+
 export interface BenchControlPlane {
   url: string;
   adminToken: string;
@@ -273,11 +281,13 @@ export interface BenchControlPlane {
 
 /**
  * The built control plane (dist/) as its own process, as in production: its own database, Redis
- * prefix, data dir and ports, the embedded MQTT broker; stopped and removed when the benchmark ends.
+ * prefix, data dir and ports, the embedded MQTT broker (or `broker`, an external one); stopped and
+ * removed when the benchmark ends.
  */
 export async function startBenchControlPlane(
   bench: string,
   env: Record<string, string> = {},
+  broker?: BenchBroker,
 ): Promise<BenchControlPlane> {
   const db = await createBenchDatabase(bench);
   const redisPrefix = benchRedisPrefix(bench);
@@ -292,7 +302,7 @@ export async function startBenchControlPlane(
   let mqttPort = 0;
   for (let attempt = 1; !launched; attempt++) {
     const port = await freePort();
-    mqttPort = await freePort();
+    mqttPort = broker?.port ?? (await freePort());
     try {
       launched = await launchControlPlane({
         env: {
@@ -300,7 +310,14 @@ export async function startBenchControlPlane(
           PORT: String(port),
           MQTT_HOST: '127.0.0.1',
           MQTT_PORT: String(mqttPort),
-          MQTT_URL: '',
+          ...(broker
+            ? {
+                MQTT_URL: broker.url,
+                MQTT_USERNAME: broker.username,
+                MQTT_PASSWORD: broker.password,
+                MQTT_CLIENT_ID: `control-plane-${redisPrefix}`,
+              }
+            : { MQTT_URL: '' }),
           DATABASE_URL: db.url,
           DATABASE_POOL_SIZE: '10',
           DATA_DIR: dataDir,

@@ -18,6 +18,7 @@ import { generateReleaseKey, signManifest } from '@fleet/firmware';
 import type { LinkConnector } from '../simulator/gateway-link.port.js';
 import { connectMqttLink } from '../simulator/mqtt-gateway-link.adapter.js';
 import { seedFleet, startFleet, type FleetPlan } from './bench-fleet.js';
+import { startBenchMosquitto } from './bench-mosquitto.js';
 import {
   BenchError,
   freePort,
@@ -49,7 +50,15 @@ const program = new Command('bench:rollout')
   .option('--downloads <n>', 'downloads per server (each a full GET)', '400')
   .option('--timeout-minutes <n>', 'give up waiting for the rollout after this long', '30')
   .option('--connect-rate <n>', 'new gateway connections per second while the fleet starts', '50')
+  .option(
+    '--broker <kind>',
+    'embedded (aedes inside the control plane) or mosquitto (a private Mosquitto with dynamic security on a random port)',
+    'embedded',
+  )
   .exitOverride();
+
+const BROKERS = ['embedded', 'mosquitto'] as const;
+type Broker = (typeof BROKERS)[number];
 
 interface Wave {
   index: number;
@@ -206,14 +215,20 @@ async function main(): Promise<void> {
   const downloads = positiveInt('--downloads', flags.downloads);
   const timeoutMs = positiveInt('--timeout-minutes', flags.timeoutMinutes) * 60_000;
   if (waves.length === 0) throw new BenchError('--waves: give at least one wave', 2);
+  if (!(BROKERS as readonly string[]).includes(flags.broker))
+    throw new BenchError(`--broker: one of ${BROKERS.join(', ')} (got "${flags.broker}")`, 2);
+  const brokerKind = flags.broker as Broker;
   await requireServices(['postgres', 'redis']);
   const log = progress('bench:rollout');
 
+  const mosquitto = brokerKind === 'mosquitto' ? await startBenchMosquitto('rollout') : undefined;
+  if (mosquitto) log.info(`private Mosquitto on ${mosquitto.url} (log ${mosquitto.logFile})`);
   log.info('starting the control plane');
-  const cp = await startBenchControlPlane('rollout', {
-    PRESENCE_DEBOUNCE_MS: '0',
-    FIRMWARE_URL_TTL_SECONDS: '3600',
-  });
+  const cp = await startBenchControlPlane(
+    'rollout',
+    { PRESENCE_DEBOUNCE_MS: '0', FIRMWARE_URL_TTL_SECONDS: '3600' },
+    mosquitto,
+  );
   const sites = ['ota-north', 'ota-south'];
   const tenant = await seedBenchTenant(cp, 'bench-ota', sites);
   const releaser = tenant.as['release-manager'];
@@ -271,7 +286,16 @@ async function main(): Promise<void> {
   };
   log.info(`enrolling ${gateways} gateways`);
   const seeded = await seedFleet(cp, tenant, plan, log);
-  log.info(`enrolled in ${seeded.seconds.toFixed(0)} s; connecting the simulated gateways`);
+  const dynsec = mosquitto
+    ? { bytes: mosquitto.dynsecBytes(), cpuSeconds: mosquitto.cpuSeconds() }
+    : undefined;
+  log.info(
+    `enrolled in ${seeded.seconds.toFixed(0)} s` +
+      (dynsec
+        ? ` (Mosquitto: ${(dynsec.bytes / 2 ** 20).toFixed(1)} MiB dynamic-security.json, ${dynsec.cpuSeconds.toFixed(0)} CPU s)`
+        : '') +
+      '; connecting the simulated gateways',
+  );
   // The download instructions the gateways receive, for the serving figure.
   const instructions = new Map<string, Target>();
   const capturing: LinkConnector = (options, events) =>
@@ -327,6 +351,7 @@ async function main(): Promise<void> {
 
   log.info(`rollout over ${gateways} gateways in waves ${waves.join(', ')}`);
   const cpu0 = processCpuSeconds(cp.pid);
+  const brokerCpu0 = mosquitto?.cpuSeconds() ?? Number.NaN;
   const t0 = Date.now();
   const created = await releaser.expect<Rollout>('POST', '/api/v1/rollouts', [201], {
     releaseId,
@@ -363,6 +388,7 @@ async function main(): Promise<void> {
   );
   const totalMs = Date.now() - t0;
   const cpu = processCpuSeconds(cp.pid) - cpu0;
+  const brokerCpu = (mosquitto?.cpuSeconds() ?? Number.NaN) - brokerCpu0;
   if (final.state !== 'completed')
     throw new Error(
       `the rollout ended ${final.state}: ${final.stateReason ?? ''} ${JSON.stringify(final.counts)}`,
@@ -395,8 +421,19 @@ async function main(): Promise<void> {
   );
   await plain.stop();
 
+  const brokerLabel =
+    brokerKind === 'mosquitto'
+      ? 'private Mosquitto with dynamic security'
+      : 'embedded broker (aedes, in the control plane)';
   console.log(
-    `\nRollout: ${gateways} simulated gateways, waves ${waves.join(', ')}, each OTA phase ${phaseMs} ms simulated\n`,
+    `\nRollout: ${gateways} simulated gateways on the ${brokerLabel}, waves ${waves.join(', ')}, each OTA phase ${phaseMs} ms simulated`,
+  );
+  console.log(
+    `setup (not measured): enrolled in ${seeded.seconds.toFixed(0)} s` +
+      (dynsec
+        ? `, Mosquitto dynamic-security.json ${(dynsec.bytes / 2 ** 20).toFixed(1)} MiB after it, broker CPU ${dynsec.cpuSeconds.toFixed(0)} s`
+        : '') +
+      '\n',
   );
   let previous = 0;
   printTable([
@@ -416,6 +453,7 @@ async function main(): Promise<void> {
   console.log(
     `\norchestration: ${(totalMs / 1000).toFixed(1)} s from POST to completed (POST answered in ${acceptedMs} ms); ` +
       `simulated phases alone: ${(floorMs / 1000).toFixed(0)} s; control plane CPU ${cpu.toFixed(0)} s; ` +
+      (mosquitto ? `Mosquitto CPU ${brokerCpu.toFixed(0)} s; ` : '') +
       `simulated gateways reported ${stats.otaSucceeded} succeeded (repeats included), ${stats.otaFailed} failed, ${stats.otaRolledBack} rolled back\n`,
   );
   printTable([
@@ -430,8 +468,19 @@ async function main(): Promise<void> {
     ]),
   ]);
   writeResult('rollout', {
-    sizes: { gateways, waves: waves.join(','), phaseMs, artifactMib, concurrency, downloads },
+    sizes: {
+      gateways,
+      waves: waves.join(','),
+      phaseMs,
+      artifactMib,
+      concurrency,
+      downloads,
+      broker: brokerKind,
+    },
     setupSeconds: seeded.seconds,
+    ...(dynsec
+      ? { mosquittoAfterEnrollment: { dynsecBytes: dynsec.bytes, cpuSeconds: dynsec.cpuSeconds } }
+      : {}),
     rollout: {
       state: final.state,
       counts: final.counts,
@@ -445,11 +494,12 @@ async function main(): Promise<void> {
         doneAtSeconds: (waveDone.get(w.index) ?? totalMs) / 1000,
       })),
       controlPlaneCpuSeconds: cpu,
+      ...(mosquitto ? { brokerCpuSeconds: brokerCpu } : {}),
     },
     downloads: { controlPlane: serving, plainFileStream: baseline, gatewayUrls: targets.length },
     headline: [
       {
-        label: `rollout orchestration s, ${gateways} gateways in ${waves.length} waves (simulated phases alone ${(floorMs / 1000).toFixed(0)} s)`,
+        label: `rollout orchestration s, ${gateways} gateways in ${waves.length} waves on ${brokerKind === 'mosquitto' ? 'Mosquitto' : 'the embedded broker'} (simulated phases alone ${(floorMs / 1000).toFixed(0)} s)`,
         value: totalMs / 1000,
         unit: 's',
         baselineLabel: 'floor of the simulated phases, s',
