@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { CliError } from './cli-error.js';
 
 export interface ApiErrorBody {
@@ -46,7 +47,8 @@ export class FleetApi {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-    rawBody?: string,
+    rawBody?: string | Readable,
+    timeoutMs = this.options.timeoutMs ?? 30_000,
   ): Promise<T> {
     const url = new URL(
       path,
@@ -63,7 +65,9 @@ export class FleetApi {
         method,
         headers: requestHeaders,
         body: payload,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        // A stream (a file being uploaded) is sent as it is read.
+        ...(payload !== undefined && typeof payload !== 'string' ? { duplex: 'half' } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       const reason =
@@ -95,6 +99,17 @@ export class FleetApi {
   }
   patch<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('PATCH', path, body);
+  }
+  /** Streams `body` (e.g. a file read from disk) with PUT, never holding it whole in memory. */
+  putStream<T>(path: string, body: Readable, size: number, timeoutMs = 3_600_000): Promise<T> {
+    return this.request<T>(
+      'PUT',
+      path,
+      undefined,
+      { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body,
+      timeoutMs,
+    );
   }
   delete<T>(path: string): Promise<T> {
     return this.request<T>('DELETE', path);

@@ -5,6 +5,7 @@ import { registerCommandCommands } from './commands/command.commands.js';
 import { registerFirmwareCommands } from './firmware/firmware.commands.js';
 import { registerProvisioningCommands } from './provisioning/provisioning.commands.js';
 import { registerRegistryCommands } from './registry/registry.commands.js';
+import { registerRolloutCommands } from './rollouts/rollout.commands.js';
 
 const program = new Command('fleetctl')
   .description('edge-fleet operator and technician CLI over the control plane REST API')
@@ -20,6 +21,7 @@ registerRegistryCommands(program);
 registerCommandCommands(program);
 registerProvisioningCommands(program);
 registerFirmwareCommands(program);
+registerRolloutCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { FirmwareError } from '@fleet/firmware';
+import { registerFirmwareOnlineCommands } from './firmware-online.commands.js';
 import { bundle, keygen, list, sign, verify } from './firmware.actions.js';
 
 /**
@@ -11,7 +12,9 @@ export function registerFirmwareCommands(program: Command): Command {
   // options such as --json must work after subcommands, so options are not made positional here.
   const firmware = program
     .command('firmware')
-    .description('release keys, signed manifests and agent bundles (offline)');
+    .description(
+      'release keys, signed manifests and agent bundles (offline); keys, uploads and releases on the control plane',
+    );
 
   firmware
     .command('keygen')
@@ -106,6 +109,7 @@ export function registerFirmwareCommands(program: Command): Command {
       },
     );
 
+  registerFirmwareOnlineCommands(firmware);
   return firmware;
 }
 
