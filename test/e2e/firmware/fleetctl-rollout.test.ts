@@ -301,6 +301,39 @@ describe('fleetctl rollout', () => {
     expect(recalled.stdout).toContain(`release ${next} (1.2.0) recalled`);
   });
 
+  it('exits 3 when a deployment fails and the failure threshold aborts the rollout', async () => {
+    const next = await release(keyFile, '1.3.0');
+    gateways[0]!.behaviour = 'fail';
+    const followed = await fleetctl(
+      [
+        'rollout',
+        'create',
+        '--release',
+        next,
+        '--selector',
+        'site=cli-ota-a',
+        '--waves',
+        '100%',
+        '--failure-threshold',
+        '1',
+        '--on-failure',
+        'abort',
+        '--wait',
+        '--interval',
+        '300',
+        '--timeout',
+        '150',
+      ],
+      170_000,
+    );
+    expect(followed.code, `${followed.stdout}\n${followed.stderr}`).toBe(3);
+    const id = /^rollout (\S+) created$/m.exec(followed.stdout)![1]!;
+    expect((await rolloutOf(id)).state).toBe('aborted');
+    expect(followed.stdout).toMatch(/wave 1\/1 \(100%\)\s+\S+\s+\[[█░]+\] \d\/4 .*failed 1/);
+    expect(followed.stdout).toMatch(/\d deployments did not succeed: .*failed 1/);
+    expect(followed.stdout).toContain(`rollout ${id} aborted`);
+  });
+
   it('names the flags the API refuses and exits non-zero', async () => {
     const badWaves = await fleetctl([
       'rollout',

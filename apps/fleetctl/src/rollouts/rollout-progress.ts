@@ -112,3 +112,13 @@ export function statusLines(view: RolloutView): string[] {
 export function isFinal(state: string): boolean {
   return (FINAL_ROLLOUT_STATES as readonly string[]).includes(state);
 }
+
+/** On a terminal: moves up over the `drawn` lines drawn last and draws `lines` in their place. */
+export function redraw(drawn: number, lines: readonly string[]): string {
+  return `${drawn > 0 ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\r\x1b[2K${l}\n`).join('')}`;
+}
+
+/** Not a terminal (CI, logs): only the lines that changed since the last poll, in order. */
+export function changedLines(previous: readonly string[], lines: readonly string[]): string[] {
+  return lines.filter((line, i) => line !== previous[i]);
+}

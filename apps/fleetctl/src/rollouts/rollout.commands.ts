@@ -4,10 +4,12 @@ import { apiFor } from '../cli-context.js';
 import { CliError } from '../cli-error.js';
 import { printObject, printRows } from '../output.js';
 import {
+  changedLines,
   countsText,
   finishedOf,
   headLine,
   isFinal,
+  redraw,
   statusLines,
   unsuccessfulOf,
   waveLine,
@@ -32,7 +34,7 @@ interface PreviewView {
   };
 }
 
-interface CreateOptions {
+export interface CreateOptions {
   release: string;
   selector: string;
   waves: string[];
@@ -239,14 +241,10 @@ async function follow(
     const view = await api.get<RolloutView>(`/api/v1/rollouts/${encodeURIComponent(id)}`);
     const lines = statusLines(view);
     if (tty) {
-      process.stdout.write(
-        `${drawn > 0 ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\r\x1b[2K${l}\n`).join('')}`,
-      );
+      process.stdout.write(redraw(drawn, lines));
       drawn = lines.length;
     } else if (!options.quiet) {
-      lines.forEach((line, i) => {
-        if (line !== last[i]) process.stdout.write(`${line}\n`);
-      });
+      for (const line of changedLines(last, lines)) process.stdout.write(`${line}\n`);
     }
     last = lines;
     if (isFinal(view.state) || view.state === 'paused') return { view, timedOut: false };
