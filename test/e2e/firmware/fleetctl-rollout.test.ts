@@ -416,3 +416,31 @@ describe('fleetctl rollout', () => {
     expect(ok(await fleetctl(['rollout', 'list', '--state', 'running'])).stdout).toBe('(none)\n');
   });
 });
+
+describe('fleetctl firmware keys revoke', () => {
+  it('revokes the release key: listed as revoked, its releases marked, no new rollout of them', async () => {
+    const revoked = ok(await fleetctl(['firmware', 'keys', 'revoke', keyId]));
+    expect(revoked.stdout).toMatch(new RegExp(`key ${keyId} revoked at \\d{4}-`));
+    const keys = JSON.parse(ok(await fleetctl(['firmware', 'keys', 'list', '--json'])).stdout) as {
+      keyId: string;
+      revokedAt: string | null;
+    }[];
+    expect(keys.find((k) => k.keyId === keyId)?.revokedAt).toEqual(expect.any(String));
+    expect(ok(await fleetctl(['firmware', 'releases', 'list'])).stdout).toContain(
+      `${keyId} (revoked)`,
+    );
+    const refused = await fleetctl([
+      'rollout',
+      'create',
+      '--release',
+      releaseId,
+      '--selector',
+      'site=cli-ota-a',
+      '--waves',
+      '100%',
+      '--preview',
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/revoked/i);
+  });
+});
