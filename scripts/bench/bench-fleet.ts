@@ -28,6 +28,8 @@ export interface FleetPlan {
   firmwareVersion?: string;
   /** New MQTT connections per second while the fleet starts (each gets its configuration). */
   connectRate?: number;
+  /** Enrollments in flight at once (default 16). */
+  enrollConcurrency?: number;
 }
 
 export interface SeededFleet {
@@ -83,7 +85,7 @@ export async function seedFleet(
       hardwareRevision: '1.4',
       firmwareVersion: plan.firmwareVersion ?? '1.0.0',
       agentVersion: SIMULATOR_AGENT_VERSION,
-      enrollConcurrency: 16,
+      enrollConcurrency: plan.enrollConcurrency ?? 16,
       registerConcurrency: 16,
     },
     logger,

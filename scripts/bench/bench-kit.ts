@@ -277,6 +277,21 @@ export interface BenchControlPlane {
   dataDir: string;
   pid: number;
   launched: LaunchedControlPlane;
+  /**
+   * Stops the process and starts it again on the same HTTP port, database, Redis prefix and data
+   * dir, on `broker` (or the embedded broker), as an operator moving to another broker would.
+   */
+  relaunch(broker?: BenchBroker): Promise<void>;
+}
+
+function brokerEnv(broker: BenchBroker | undefined, redisPrefix: string): Record<string, string> {
+  if (!broker) return { MQTT_URL: '' };
+  return {
+    MQTT_URL: broker.url,
+    MQTT_USERNAME: broker.username,
+    MQTT_PASSWORD: broker.password,
+    MQTT_CLIENT_ID: `control-plane-${redisPrefix}`,
+  };
 }
 
 /**
@@ -297,47 +312,41 @@ export async function startBenchControlPlane(
   const logFile = join(packageRoot(), 'bench-results', 'logs', `${bench}-control-plane.log`);
   mkdirSync(join(packageRoot(), 'bench-results', 'logs'), { recursive: true });
   writeFileSync(logFile, '');
+  const launch = (port: number, mqttPort: number, on: BenchBroker | undefined) =>
+    launchControlPlane({
+      env: {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        MQTT_HOST: '127.0.0.1',
+        MQTT_PORT: String(mqttPort),
+        ...brokerEnv(on, redisPrefix),
+        DATABASE_URL: db.url,
+        DATABASE_POOL_SIZE: '10',
+        DATA_DIR: dataDir,
+        REDIS_URL,
+        REDIS_PREFIX: redisPrefix,
+        ADMIN_TOKEN_FILE: tokenFile,
+        AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      logFile,
+    });
   // A port found free may be taken by someone else before the control plane binds it: try again.
   let launched: LaunchedControlPlane | undefined;
+  let port = 0;
   let mqttPort = 0;
   for (let attempt = 1; !launched; attempt++) {
-    const port = await freePort();
+    port = await freePort();
     mqttPort = broker?.port ?? (await freePort());
     try {
-      launched = await launchControlPlane({
-        env: {
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          MQTT_HOST: '127.0.0.1',
-          MQTT_PORT: String(mqttPort),
-          ...(broker
-            ? {
-                MQTT_URL: broker.url,
-                MQTT_USERNAME: broker.username,
-                MQTT_PASSWORD: broker.password,
-                MQTT_CLIENT_ID: `control-plane-${redisPrefix}`,
-              }
-            : { MQTT_URL: '' }),
-          DATABASE_URL: db.url,
-          DATABASE_POOL_SIZE: '10',
-          DATA_DIR: dataDir,
-          REDIS_URL,
-          REDIS_PREFIX: redisPrefix,
-          ADMIN_TOKEN_FILE: tokenFile,
-          AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
-          LOG_LEVEL: 'warn',
-          ...env,
-        },
-        logFile,
-      });
+      launched = await launch(port, mqttPort, broker);
     } catch (error) {
       if (attempt >= 3 || !(error as Error).message.includes('EADDRINUSE')) throw error;
     }
   }
-  // Stopped before its database is dropped (cleanups run newest first).
-  onCleanup('control plane', () => launched.stop());
   const adminToken = (await readFile(tokenFile, 'utf8')).trim();
-  return {
+  const cp: BenchControlPlane = {
     url: launched.url,
     adminToken,
     db,
@@ -346,7 +355,17 @@ export async function startBenchControlPlane(
     dataDir,
     pid: launched.process.pid,
     launched,
+    async relaunch(next?: BenchBroker) {
+      await cp.launched.stop();
+      const nextMqttPort = next?.port ?? (await freePort());
+      cp.launched = await launch(port, nextMqttPort, next);
+      cp.mqttPort = nextMqttPort;
+      cp.pid = cp.launched.process.pid;
+    },
   };
+  // Stopped before its database is dropped (cleanups run newest first).
+  onCleanup('control plane', () => cp.launched.stop());
+  return cp;
 }
 
 // ---------------------------------------------------------------- HTTP

@@ -11,7 +11,12 @@ import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '@fleet/common';
-import { buildDynsecBootstrap } from '../../apps/control-plane/src/mqtt/dynsec-bootstrap.js';
+import {
+  buildDynsecBootstrap,
+  DYNSEC_GATEWAY_ROLE_PREFIX,
+  gatewayAcls,
+  hashDynsecPassword,
+} from '../../apps/control-plane/src/mqtt/dynsec-bootstrap.js';
 import { BenchError, freePort, onCleanup, processCpuSeconds, sleep } from './bench-kit.js';
 
 export const MOSQUITTO_BINARY = process.env.BENCH_MOSQUITTO ?? '/usr/sbin/mosquitto';
@@ -60,8 +65,22 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-/** Starts the broker and registers its stop and the removal of its files as cleanups. */
-export async function startBenchMosquitto(bench: string): Promise<BenchMosquitto> {
+/** A gateway already enrolled, to write into dynamic-security.json before the broker starts. */
+export interface DynsecGateway {
+  gatewayId: string;
+  password: string;
+}
+
+/**
+ * Starts the broker and registers its stop and the removal of its files as cleanups. `gateways`
+ * are written into the dynsec file up front, exactly as the control plane's createRole and
+ * createClient would make them (same ACLs, username = client id = gateway id), in one write
+ * instead of Mosquitto rewriting the whole file twice per gateway.
+ */
+export async function startBenchMosquitto(
+  bench: string,
+  gateways: readonly DynsecGateway[] = [],
+): Promise<BenchMosquitto> {
   if (!existsSync(MOSQUITTO_BINARY))
     throw new BenchError(
       `--broker mosquitto needs ${MOSQUITTO_BINARY} (apt-get install mosquitto) or BENCH_MOSQUITTO=<path>`,
@@ -72,13 +91,26 @@ export async function startBenchMosquitto(bench: string): Promise<BenchMosquitto
   const username = 'fleet-control-plane';
   const password = randomBytes(18).toString('base64url');
   const dynsecFile = join(dir, 'dynamic-security.json');
-  await writeFile(
-    dynsecFile,
-    JSON.stringify(
-      buildDynsecBootstrap({ controlPlaneUsername: username, controlPlanePassword: password }),
-    ),
-    { mode: 0o600 },
-  );
+  const dynsec = buildDynsecBootstrap({
+    controlPlaneUsername: username,
+    controlPlanePassword: password,
+  });
+  for (const g of gateways) {
+    const rolename = `${DYNSEC_GATEWAY_ROLE_PREFIX}${g.gatewayId}`;
+    dynsec.roles.push({
+      rolename,
+      textname: `gateway ${g.gatewayId}`,
+      acls: gatewayAcls(g.gatewayId),
+    });
+    dynsec.clients.push({
+      username: g.gatewayId,
+      clientid: g.gatewayId,
+      textname: `gateway ${g.gatewayId}`,
+      ...hashDynsecPassword(g.password),
+      roles: [{ rolename }],
+    });
+  }
+  await writeFile(dynsecFile, JSON.stringify(dynsec), { mode: 0o600 });
   const shipped = await readFile(join(packageRoot(), 'deploy/mosquitto/mosquitto.conf'), 'utf8');
   const logDir = join(packageRoot(), 'bench-results', 'logs');
   mkdirSync(logDir, { recursive: true });

@@ -18,7 +18,7 @@ import { generateReleaseKey, signManifest } from '@fleet/firmware';
 import type { LinkConnector } from '../simulator/gateway-link.port.js';
 import { connectMqttLink } from '../simulator/mqtt-gateway-link.adapter.js';
 import { seedFleet, startFleet, type FleetPlan } from './bench-fleet.js';
-import { startBenchMosquitto } from './bench-mosquitto.js';
+import { startBenchMosquitto, type BenchMosquitto } from './bench-mosquitto.js';
 import {
   BenchError,
   freePort,
@@ -55,10 +55,17 @@ const program = new Command('bench:rollout')
     'embedded (aedes inside the control plane) or mosquitto (a private Mosquitto with dynamic security on a random port)',
     'embedded',
   )
+  .option(
+    '--dynsec-setup <how>',
+    'with --broker mosquitto: bulk (gateways enrolled on the embedded broker, then written into dynamic-security.json at once and the control plane moved to Mosquitto) or live (the control plane creates each gateway on Mosquitto as it enrolls, as in production: slow for large fleets)',
+    'bulk',
+  )
   .exitOverride();
 
 const BROKERS = ['embedded', 'mosquitto'] as const;
 type Broker = (typeof BROKERS)[number];
+const DYNSEC_SETUPS = ['bulk', 'live'] as const;
+type DynsecSetup = (typeof DYNSEC_SETUPS)[number];
 
 interface Wave {
   index: number;
@@ -218,10 +225,19 @@ async function main(): Promise<void> {
   if (!(BROKERS as readonly string[]).includes(flags.broker))
     throw new BenchError(`--broker: one of ${BROKERS.join(', ')} (got "${flags.broker}")`, 2);
   const brokerKind = flags.broker as Broker;
+  if (!(DYNSEC_SETUPS as readonly string[]).includes(flags.dynsecSetup))
+    throw new BenchError(
+      `--dynsec-setup: one of ${DYNSEC_SETUPS.join(', ')} (got "${flags.dynsecSetup}")`,
+      2,
+    );
+  const dynsecSetup = flags.dynsecSetup as DynsecSetup;
+  const liveDynsec = brokerKind === 'mosquitto' && dynsecSetup === 'live';
   await requireServices(['postgres', 'redis']);
   const log = progress('bench:rollout');
 
-  const mosquitto = brokerKind === 'mosquitto' ? await startBenchMosquitto('rollout') : undefined;
+  let mosquitto: BenchMosquitto | undefined = liveDynsec
+    ? await startBenchMosquitto('rollout')
+    : undefined;
   if (mosquitto) log.info(`private Mosquitto on ${mosquitto.url} (log ${mosquitto.logFile})`);
   log.info('starting the control plane');
   const cp = await startBenchControlPlane(
@@ -283,11 +299,28 @@ async function main(): Promise<void> {
     sites,
     serialPrefix: 'OTA',
     connectRate: positiveInt('--connect-rate', flags.connectRate),
+    // Mosquitto applies dynsec changes one at a time, rewriting its whole JSON file each time, and
+    // the control plane gives each change 5 s: few enrollments in flight keep the queue short.
+    enrollConcurrency: liveDynsec ? 4 : 16,
   };
   log.info(`enrolling ${gateways} gateways`);
   const seeded = await seedFleet(cp, tenant, plan, log);
+  let bulkSeconds = Number.NaN;
+  if (brokerKind === 'mosquitto' && !mosquitto) {
+    const t = Date.now();
+    log.info(
+      `enrolled on the embedded broker in ${seeded.seconds.toFixed(0)} s; writing them into Mosquitto's dynamic-security.json and moving the control plane to Mosquitto`,
+    );
+    mosquitto = await startBenchMosquitto(
+      'rollout',
+      seeded.identities.map((i) => ({ gatewayId: i.gatewayId, password: i.mqtt.password })),
+    );
+    log.info(`private Mosquitto on ${mosquitto.url} (log ${mosquitto.logFile})`);
+    await cp.relaunch(mosquitto);
+    bulkSeconds = (Date.now() - t) / 1000;
+  }
   const dynsec = mosquitto
-    ? { bytes: mosquitto.dynsecBytes(), cpuSeconds: mosquitto.cpuSeconds() }
+    ? { bytes: mosquitto.dynsecBytes(), cpuSeconds: mosquitto.cpuSeconds(), bulkSeconds }
     : undefined;
   log.info(
     `enrolled in ${seeded.seconds.toFixed(0)} s` +
@@ -332,6 +365,8 @@ async function main(): Promise<void> {
       otaInstallMs: phase,
       otaRebootMs: phase,
       otaVerifyMs: phase,
+      // Bulk setup: the gateways were told the embedded broker's address when they enrolled.
+      ...(mosquitto ? { mqttUrl: mosquitto.url } : {}),
     },
     log,
     capturing,
@@ -423,7 +458,7 @@ async function main(): Promise<void> {
 
   const brokerLabel =
     brokerKind === 'mosquitto'
-      ? 'private Mosquitto with dynamic security'
+      ? `private Mosquitto with dynamic security (${dynsecSetup} dynsec setup)`
       : 'embedded broker (aedes, in the control plane)';
   console.log(
     `\nRollout: ${gateways} simulated gateways on the ${brokerLabel}, waves ${waves.join(', ')}, each OTA phase ${phaseMs} ms simulated`,
@@ -431,7 +466,7 @@ async function main(): Promise<void> {
   console.log(
     `setup (not measured): enrolled in ${seeded.seconds.toFixed(0)} s` +
       (dynsec
-        ? `, Mosquitto dynamic-security.json ${(dynsec.bytes / 2 ** 20).toFixed(1)} MiB after it, broker CPU ${dynsec.cpuSeconds.toFixed(0)} s`
+        ? `${liveDynsec ? ' through Mosquitto' : `, then written into dynamic-security.json and the control plane moved to Mosquitto in ${dynsec.bulkSeconds.toFixed(0)} s`}; dynamic-security.json ${(dynsec.bytes / 2 ** 20).toFixed(1)} MiB, broker CPU ${dynsec.cpuSeconds.toFixed(0)} s`
         : '') +
       '\n',
   );
@@ -476,10 +511,18 @@ async function main(): Promise<void> {
       concurrency,
       downloads,
       broker: brokerKind,
+      ...(brokerKind === 'mosquitto' ? { dynsecSetup } : {}),
     },
     setupSeconds: seeded.seconds,
     ...(dynsec
-      ? { mosquittoAfterEnrollment: { dynsecBytes: dynsec.bytes, cpuSeconds: dynsec.cpuSeconds } }
+      ? {
+          mosquittoSetup: {
+            dynsecSetup,
+            dynsecBytes: dynsec.bytes,
+            brokerCpuSeconds: dynsec.cpuSeconds,
+            ...(liveDynsec ? {} : { bulkSeconds: dynsec.bulkSeconds }),
+          },
+        }
       : {}),
     rollout: {
       state: final.state,
