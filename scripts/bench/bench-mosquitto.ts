@@ -10,13 +10,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '@fleet/common';
+import { packageRoot, uuidv7 } from '@fleet/common';
 import {
   buildDynsecBootstrap,
   DYNSEC_GATEWAY_ROLE_PREFIX,
   gatewayAcls,
   hashDynsecPassword,
 } from '../../apps/control-plane/src/mqtt/dynsec-bootstrap.js';
+import { MosquittoDynsecAdapter } from '../../apps/control-plane/src/mqtt/mosquitto-dynsec.adapter.js';
 import { BenchError, freePort, onCleanup, processCpuSeconds, sleep } from './bench-kit.js';
 
 export const MOSQUITTO_BINARY = process.env.BENCH_MOSQUITTO ?? '/usr/sbin/mosquitto';
@@ -166,5 +167,49 @@ export async function startBenchMosquitto(
       dynsecBytes: () => statSync(dynsecFile).size,
       cpuSeconds: () => processCpuSeconds(pid),
     };
+  }
+}
+
+export interface DynsecProvisioning {
+  gateways: number;
+  /** Gateways in the dynsec file before the first of these was created. */
+  existing: number;
+  meanMs: number;
+  maxMs: number;
+}
+
+/**
+ * What one more enrollment costs on this broker now: `count` gateways created one after another
+ * through the control plane's own dynsec adapter (createRole + createClient), timed, then deleted.
+ */
+export async function measureDynsecProvisioning(
+  broker: BenchMosquitto,
+  existing: number,
+  count: number,
+): Promise<DynsecProvisioning> {
+  const adapter = new MosquittoDynsecAdapter({
+    url: broker.url,
+    username: broker.username,
+    password: broker.password,
+    requestTimeoutMs: 120_000,
+  });
+  await adapter.start();
+  try {
+    const times: number[] = [];
+    const ids = Array.from({ length: count }, () => uuidv7());
+    for (const id of ids) {
+      const t = process.hrtime.bigint();
+      await adapter.provisionGateway(id, randomBytes(18).toString('base64url'));
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    for (const id of ids) await adapter.revokeGateway(id);
+    return {
+      gateways: count,
+      existing,
+      meanMs: times.reduce((a, b) => a + b, 0) / times.length,
+      maxMs: Math.max(...times),
+    };
+  } finally {
+    await adapter.stop();
   }
 }

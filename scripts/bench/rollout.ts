@@ -18,7 +18,11 @@ import { generateReleaseKey, signManifest } from '@fleet/firmware';
 import type { LinkConnector } from '../simulator/gateway-link.port.js';
 import { connectMqttLink } from '../simulator/mqtt-gateway-link.adapter.js';
 import { seedFleet, startFleet, type FleetPlan } from './bench-fleet.js';
-import { startBenchMosquitto, type BenchMosquitto } from './bench-mosquitto.js';
+import {
+  measureDynsecProvisioning,
+  startBenchMosquitto,
+  type BenchMosquitto,
+} from './bench-mosquitto.js';
 import {
   BenchError,
   freePort,
@@ -455,6 +459,10 @@ async function main(): Promise<void> {
     bytes.length,
   );
   await plain.stop();
+  // Live enrollment on this broker at this size, measured last so it cannot disturb the figures.
+  const provisioning = mosquitto
+    ? await measureDynsecProvisioning(mosquitto, gateways, 10)
+    : undefined;
 
   const brokerLabel =
     brokerKind === 'mosquitto'
@@ -502,6 +510,10 @@ async function main(): Promise<void> {
       d.failed,
     ]),
   ]);
+  if (provisioning)
+    console.log(
+      `\nMosquitto dynsec with ${provisioning.existing} gateways in it: one more gateway (createRole + createClient, the control plane's adapter, one at a time) took ${provisioning.meanMs.toFixed(0)} ms on average, ${provisioning.maxMs.toFixed(0)} ms at most (${provisioning.gateways} created); dynamic-security.json ${(mosquitto!.dynsecBytes() / 2 ** 20).toFixed(1)} MiB`,
+    );
   writeResult('rollout', {
     sizes: {
       gateways,
@@ -540,6 +552,7 @@ async function main(): Promise<void> {
       ...(mosquitto ? { brokerCpuSeconds: brokerCpu } : {}),
     },
     downloads: { controlPlane: serving, plainFileStream: baseline, gatewayUrls: targets.length },
+    ...(provisioning ? { dynsecProvisioning: provisioning } : {}),
     headline: [
       {
         label: `rollout orchestration s, ${gateways} gateways in ${waves.length} waves on ${brokerKind === 'mosquitto' ? 'Mosquitto' : 'the embedded broker'} (simulated phases alone ${(floorMs / 1000).toFixed(0)} s)`,
