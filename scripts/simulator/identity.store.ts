@@ -28,6 +28,7 @@ interface StateFile {
  */
 export class IdentityStore {
   private dirty = false;
+  private saving: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly file: string,
@@ -86,8 +87,17 @@ export class IdentityStore {
     }
   }
 
-  /** Writes the file if anything changed since the last save. */
-  async save(): Promise<void> {
+  /**
+   * Writes the file if anything changed since the last save. Saves run one after another: two
+   * overlapping ones would share the temporary file and the second rename would find it gone.
+   */
+  save(): Promise<void> {
+    const run = this.saving.then(() => this.write());
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
     await mkdir(dirname(this.file), { recursive: true });
