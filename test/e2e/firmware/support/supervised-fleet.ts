@@ -24,6 +24,9 @@ const AGENT_ENV: Readonly<Record<string, string>> = {
   GATEWAY_AGENT_OUTBOX_FSYNC: 'false',
   GATEWAY_AGENT_OTA_RETRY_INITIAL_MS: '200',
   GATEWAY_AGENT_OTA_RETRY_MAX_MS: '1000',
+  // Retries come fast here, so allow enough of them to outlast a control-plane restart on a busy
+  // machine (the kill -9 scenario): 60 tries ≈ a minute, like the production defaults' span.
+  GATEWAY_AGENT_OTA_DOWNLOAD_ATTEMPTS: '60',
   GATEWAY_AGENT_TRIAL_DEADLINE_MS: '120000',
 };
 
